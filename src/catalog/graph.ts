@@ -1,0 +1,188 @@
+/**
+ * Building a package's channels (the upgrade graph stored in channel_entry) as operator-registry does:
+ *  - package-manifest layouts: heads from the package file, entries along replaces and skips;
+ *  - bundle layouts, "replaces" mode: head = highest version among the channel's bundles, entries along
+ *    replaces and skips (the chain may cross into bundles of other channels, as in opm);
+ *  - bundle layouts, "semver" mode: entries ordered by version, each replacing the next lower one.
+ * The default for bundle layouts is replaces where that graph is valid and reaches every bundle of every
+ * channel, semver otherwise; the choice and its reason are reported.
+ */
+import type semver from 'semver';
+import type { Bundle, Channel, ChannelEntry, GraphMode, Package } from './model.js';
+import type { RawPackage } from './manifests/raw-package.js';
+import type { ProblemList } from './problems.js';
+import { compareBundleVersions, parseBundleVersion } from './version.js';
+
+export type ModeOption = 'auto' | 'replaces' | 'semver';
+
+export interface BuildResult {
+  pkg?: Package;
+  /** Statements about choices made (e.g. which mode and why). */
+  notes: string[];
+  warnings: string[];
+}
+
+interface Walk {
+  entries: ChannelEntry[];
+  errors: { bundle: Bundle; field: string; message: string }[];
+}
+
+/** opm's channel walk: the head at depth 0, then along skips and replaces. */
+function walkChannel(head: string, byName: ReadonlyMap<string, Bundle>): Walk {
+  const entries: { bundle: string; replaces?: number; depth: number }[] = [];
+  const errors: Walk['errors'] = [];
+  const push = (bundle: string, depth: number, replaces?: number): number => {
+    entries.push(replaces === undefined ? { bundle, depth } : { bundle, depth, replaces });
+    return entries.length - 1;
+  };
+  let current = push(head, 0);
+  let name = head;
+  let depth = 1;
+  const seen = new Set([head]);
+  for (;;) {
+    const bundle = byName.get(name)!;
+    for (const skipped of bundle.skips) {
+      const s = push(skipped, depth);
+      push(name, depth, s);
+      depth++;
+    }
+    if (bundle.replaces === '') break;
+    const r = push(bundle.replaces, depth);
+    if (seen.has(bundle.replaces)) {
+      errors.push({ bundle, field: 'spec.replaces', message: `replaces cycle: ${bundle.name} replaces ${bundle.replaces}, which is already in the chain from ${head}` });
+      break;
+    }
+    seen.add(bundle.replaces);
+    entries[current]!.replaces = r;
+    if (!byName.has(bundle.replaces)) {
+      errors.push({ bundle, field: 'spec.replaces', message: `replaces ${bundle.replaces}, which is not in the catalog` });
+      break;
+    }
+    current = r;
+    name = bundle.replaces;
+    depth++;
+  }
+  return { entries, errors };
+}
+
+function semverChannel(name: string, members: Bundle[], versions: ReadonlyMap<string, semver.SemVer>): Channel {
+  const sorted = [...members].sort((a, b) => compareBundleVersions(versions.get(b.name)!, versions.get(a.name)!));
+  const entries: ChannelEntry[] = sorted.map((b, i) => (i + 1 < sorted.length ? { bundle: b.name, depth: i, replaces: i + 1 } : { bundle: b.name, depth: i }));
+  return { name, head: sorted[0]!.name, entries };
+}
+
+function indexByName(raw: RawPackage, problems: ProblemList): Map<string, Bundle> | undefined {
+  const byName = new Map<string, Bundle>();
+  let ok = true;
+  for (const b of raw.bundles) {
+    const other = byName.get(b.name);
+    if (other) {
+      problems.add(b.csv.file, `two CSVs named ${b.name} in package ${raw.name} (the other is ${other.csv.file})`, 'metadata.name');
+      ok = false;
+    } else byName.set(b.name, b);
+  }
+  return ok ? byName : undefined;
+}
+
+export function buildPackage(raw: RawPackage, mode: ModeOption, problems: ProblemList): BuildResult {
+  const byName = indexByName(raw, problems);
+  if (!byName) return { notes: [], warnings: [] };
+  return raw.packageFile ? buildFromPackageFile(raw, byName, problems) : buildFromBundles(raw, byName, mode, problems);
+}
+
+function buildFromPackageFile(raw: RawPackage, byName: Map<string, Bundle>, problems: ProblemList): BuildResult {
+  const pf = raw.packageFile!;
+  const before = problems.size;
+  const names = pf.channels.map((c) => c.name);
+  let defaultChannel = pf.defaultChannel;
+  if (!names.includes(defaultChannel)) {
+    if (names.length === 1) defaultChannel = names[0]!;
+    else {
+      problems.add(
+        pf.file,
+        defaultChannel === '' ? `package ${pf.packageName} has ${names.length} channels and no default channel` : `default channel ${defaultChannel} is not one of the channels (${names.join(', ')})`,
+        'defaultChannel',
+      );
+    }
+  }
+  const channels: Channel[] = [];
+  pf.channels.forEach((c, i) => {
+    if (!byName.has(c.currentCSV)) {
+      problems.add(pf.file, `channel ${c.name}: currentCSV ${c.currentCSV} is not in the package`, `channels[${i}].currentCSV`);
+      return;
+    }
+    const walk = walkChannel(c.currentCSV, byName);
+    for (const e of walk.errors) problems.add(e.bundle.csv.file, `channel ${c.name}: ${e.message}`, e.field);
+    channels.push({ name: c.name, head: c.currentCSV, entries: walk.entries });
+  });
+  if (problems.size > before) return { notes: [], warnings: [] };
+  const reached = new Set(channels.flatMap((c) => c.entries.map((e) => e.bundle)));
+  const unreached = raw.bundles.filter((b) => !reached.has(b.name)).map((b) => b.name);
+  const warnings = unreached.length === 0 ? [] : [`package ${raw.name}: ${unreached.join(', ')} ${unreached.length === 1 ? 'is' : 'are'} in no channel (stored, but not installable)`];
+  return { pkg: { name: raw.name, defaultChannel, channels, bundles: raw.bundles, mode: 'package-manifest', source: raw.source }, notes: [], warnings };
+}
+
+function buildFromBundles(raw: RawPackage, byName: Map<string, Bundle>, mode: ModeOption, problems: ProblemList): BuildResult {
+  const before = problems.size;
+  const versions = new Map<string, semver.SemVer>();
+  for (const b of raw.bundles) {
+    const v = parseBundleVersion(b.version);
+    if (!v) problems.add(b.csv.file, `version "${b.version}" is not a semantic version`, 'spec.version');
+    else versions.set(b.name, v);
+    if (b.channels.length === 0) problems.add(b.source, `bundle ${b.name} declares no channel`, 'metadata/annotations.yaml operators.operatorframework.io.bundle.channels.v1');
+  }
+  if (problems.size > before) return { notes: [], warnings: [] };
+
+  const byVersionDesc = [...raw.bundles].sort((a, b) => compareBundleVersions(versions.get(b.name)!, versions.get(a.name)!));
+  const channelNames = [...new Set(byVersionDesc.flatMap((b) => b.channels))].sort();
+  const members = new Map(channelNames.map((c) => [c, byVersionDesc.filter((b) => b.channels.includes(c))]));
+
+  for (const [channel, list] of members) {
+    if (list.length > 1 && compareBundleVersions(versions.get(list[0]!.name)!, versions.get(list[1]!.name)!) === 0) {
+      problems.add(list[1]!.csv.file, `channel ${channel}: ${list[0]!.name} and ${list[1]!.name} have the same version ${list[0]!.version}`, 'spec.version');
+    }
+  }
+  const declared = byVersionDesc.find((b) => b.defaultChannelAnnotation !== undefined);
+  let defaultChannel = declared?.defaultChannelAnnotation ?? '';
+  if (defaultChannel === '' && channelNames.length === 1) defaultChannel = channelNames[0]!;
+  if (defaultChannel === '') {
+    problems.add(raw.source, `package ${raw.name} has ${channelNames.length} channels (${channelNames.join(', ')}) and no bundle names a default channel`, 'operators.operatorframework.io.bundle.channel.default.v1');
+  } else if (!channelNames.includes(defaultChannel)) {
+    problems.add(declared!.source, `default channel ${defaultChannel} is not a channel of package ${raw.name}`, 'operators.operatorframework.io.bundle.channel.default.v1');
+  }
+  if (problems.size > before) return { notes: [], warnings: [] };
+
+  const notes: string[] = [];
+  let chosen: GraphMode = mode === 'semver' ? 'semver' : 'replaces';
+  let channels: Channel[] = [];
+  if (mode !== 'semver') {
+    const failures: string[] = [];
+    channels = channelNames.map((name) => {
+      const list = members.get(name)!;
+      const walk = walkChannel(list[0]!.name, byName);
+      for (const e of walk.errors) {
+        if (mode === 'replaces') problems.add(e.bundle.csv.file, `channel ${name}: ${e.message}`, e.field);
+        failures.push(`channel ${name}: ${e.bundle.name} ${e.message}`);
+      }
+      const reached = new Set(walk.entries.map((e) => e.bundle));
+      const missed = walk.errors.length > 0 ? [] : list.filter((b) => !reached.has(b.name));
+      for (const b of missed) {
+        const message = `channel ${name}: ${b.name} is not reachable from the channel head ${list[0]!.name} along replaces/skips`;
+        if (mode === 'replaces') problems.add(b.csv.file, `${message}; use --mode semver to order the channel by version`, 'spec.replaces');
+        failures.push(message);
+      }
+      return { name, head: list[0]!.name, entries: walk.entries };
+    });
+    if (problems.size > before) return { notes: [], warnings: [] };
+    if (failures.length > 0) {
+      chosen = 'semver';
+      notes.push(`package ${raw.name}: semver mode (the replaces graph does not hold: ${failures[0]}${failures.length > 1 ? ` and ${failures.length - 1} more` : ''})`);
+    } else {
+      notes.push(`package ${raw.name}: replaces mode`);
+    }
+  } else {
+    notes.push(`package ${raw.name}: semver mode (forced)`);
+  }
+  if (chosen === 'semver') channels = channelNames.map((name) => semverChannel(name, members.get(name)!, versions));
+  return { pkg: { name: raw.name, defaultChannel, channels, bundles: raw.bundles, mode: chosen, source: raw.source }, notes, warnings: [] };
+}

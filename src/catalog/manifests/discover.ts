@@ -1,0 +1,84 @@
+/**
+ * Finding operator manifests under the folders the user names. A root may be a bundle folder, a
+ * package-manifest folder (nested or flattened), a single-file flattened manifest, or any folder
+ * holding many of these, found by walking it (hidden entries skipped).
+ */
+import { openSync, readSync, closeSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ProblemList } from '../problems.js';
+import { annotationsFile } from './bundle-dir.js';
+import { isManifestFile, listDir } from './files.js';
+
+export type ManifestSource =
+  | { kind: 'bundle'; path: string }
+  | { kind: 'package-manifest'; path: string }
+  | { kind: 'flattened-file'; path: string };
+
+const PACKAGE_FILE_NAME = /(^|\.)package\.ya?ml$/i;
+const PACKAGE_NAME_LINE = /^packageName\s*:/m;
+const FLATTENED_DATA = /^\s*(clusterServiceVersions|packages)\s*:/m;
+const SNIFF_LIMIT = 64 * 1024;
+
+export async function discoverSources(roots: readonly string[], problems: ProblemList): Promise<ManifestSource[]> {
+  const out: ManifestSource[] = [];
+  for (const root of roots) {
+    let info;
+    try {
+      info = await stat(root);
+    } catch {
+      problems.add(root, 'does not exist');
+      continue;
+    }
+    const found: ManifestSource[] = [];
+    if (info.isFile()) {
+      if (await isFlattenedFile(root)) found.push({ kind: 'flattened-file', path: root });
+    } else {
+      await walk(root, found);
+    }
+    if (found.length === 0) problems.add(root, 'no operator manifests found (no bundle folder, package-manifest folder or flattened manifest file)');
+    out.push(...found);
+  }
+  return out;
+}
+
+async function walk(dir: string, out: ManifestSource[]): Promise<void> {
+  if (annotationsFile(dir) !== undefined) {
+    out.push({ kind: 'bundle', path: dir });
+    return;
+  }
+  const { files, dirs } = await listDir(dir);
+  const manifests = files.filter(isManifestFile);
+  if (await hasPackageFile(manifests)) {
+    out.push({ kind: 'package-manifest', path: dir });
+    return;
+  }
+  for (const f of manifests) if (await isFlattenedFile(f)) out.push({ kind: 'flattened-file', path: f });
+  for (const d of dirs) await walk(d, out);
+}
+
+async function hasPackageFile(files: string[]): Promise<boolean> {
+  if (files.some((f) => PACKAGE_FILE_NAME.test(path.basename(f)))) return true;
+  for (const f of files) {
+    const text = await sniff(f);
+    if (text !== undefined && PACKAGE_NAME_LINE.test(text)) return true;
+  }
+  return false;
+}
+
+async function isFlattenedFile(file: string): Promise<boolean> {
+  const text = await sniff(file);
+  return text !== undefined && /^data\s*:/m.test(text) && FLATTENED_DATA.test(text);
+}
+
+/** The first bytes of a file, enough to recognise a package file or a flattened manifest. */
+async function sniff(file: string): Promise<string | undefined> {
+  const fd = openSync(file, 'r');
+  try {
+    const buffer = Buffer.alloc(SNIFF_LIMIT);
+    const n = readSync(fd, buffer, 0, SNIFF_LIMIT, 0);
+    return buffer.subarray(0, n).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}

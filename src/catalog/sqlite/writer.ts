@@ -1,0 +1,122 @@
+/**
+ * Writing the catalog model into an operator-registry schema-13 database, row for row as opm writes
+ * it (see docs/catalog-database.md for the few deliberate differences). One transaction per call: a
+ * failure leaves the database as it was.
+ */
+import { csvImages, providedApis, requiredApis } from '../csv.js';
+import type { Bundle, GroupVersionKind, Package } from '../model.js';
+import { goJson } from '../../util/go-json.js';
+import type { Database, SqlValue } from './database.js';
+import { removePackages } from './remove.js';
+
+const encoder = new TextEncoder();
+
+/** NULL for '' (opm's sqlString, used in the bundle-keyed tables). */
+function nullable(s: string): string | null {
+  return s === '' ? null : s;
+}
+
+function gvkValue(g: GroupVersionKind): string {
+  return goJson({ group: g.group, kind: g.kind, version: g.version });
+}
+
+/** Adds packages, replacing any package of the same name already in the database. */
+export function writePackages(db: Database, packages: readonly Package[]): void {
+  db.exec('BEGIN');
+  try {
+    const existing = new Set(
+      (db.exec('SELECT name FROM package')[0]?.values ?? []).map((r) => r[0] as string),
+    );
+    const replaced = packages.filter((p) => existing.has(p.name)).map((p) => p.name);
+    if (replaced.length > 0) removePackages(db, replaced, { inTransaction: true });
+    for (const pkg of packages) writePackage(db, pkg);
+    db.exec('COMMIT');
+  } catch (err) {
+    db.exec('ROLLBACK');
+    throw err;
+  }
+}
+
+function writePackage(db: Database, pkg: Package): void {
+  for (const bundle of pkg.bundles) writeBundle(db, bundle);
+  db.run('INSERT INTO package(name) VALUES (?)', [pkg.name]);
+  for (const channel of pkg.channels) {
+    db.run('INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)', [channel.name, pkg.name, channel.head]);
+  }
+  db.run('UPDATE package SET default_channel = ? WHERE name = ?', [pkg.defaultChannel, pkg.name]);
+  const insertEntry = db.prepare('INSERT INTO channel_entry(channel_name, package_name, operatorbundle_name, depth) VALUES (?, ?, ?, ?)');
+  const setReplaces = db.prepare('UPDATE channel_entry SET replaces = ? WHERE entry_id = ?');
+  try {
+    for (const channel of pkg.channels) {
+      const ids: number[] = [];
+      for (const entry of channel.entries) {
+        insertEntry.run([channel.name, pkg.name, entry.bundle, entry.depth]);
+        ids.push(lastRowId(db));
+      }
+      channel.entries.forEach((entry, i) => {
+        if (entry.replaces !== undefined) setReplaces.run([ids[entry.replaces]!, ids[i]!]);
+      });
+    }
+  } finally {
+    insertEntry.free();
+    setReplaces.free();
+  }
+}
+
+function lastRowId(db: Database): number {
+  return db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0] as number;
+}
+
+function writeBundle(db: Database, b: Bundle): void {
+  const csvJson = `${goJson(b.csv.object)}\n`;
+  const bundleJson = b.objects.map((o) => `${goJson(o.object)}\n`).join('');
+  db.run(
+    'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips, substitutesfor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    [b.name, encoder.encode(csvJson), encoder.encode(bundleJson), b.bundlePath, b.version, b.skipRange, b.replaces, b.skips.join(','), b.substitutesFor],
+  );
+  const key: SqlValue[] = [b.name, nullable(b.version), nullable(b.bundlePath)];
+
+  const images = new Set(csvImages(b.csv.object));
+  if (b.bundlePath !== '') images.add(b.bundlePath);
+  for (const image of images) db.run('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)', [image, b.name]);
+
+  const provided = providedApis(b.csv.object, b.objects);
+  const required = requiredApis(b.csv.object).apis;
+  for (const [table, apis] of [['api_provider', provided], ['api_requirer', required]] as const) {
+    for (const g of apis) {
+      db.run('INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)', [g.group, g.version, g.kind, g.plural]);
+      db.run(`INSERT INTO ${table}(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, ?)`, [
+        g.group,
+        g.version,
+        g.kind,
+        ...key,
+      ]);
+    }
+  }
+
+  for (const d of b.extraDependencies) {
+    db.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
+      d.type,
+      encoder.encode(goJson(d.value)),
+      ...key,
+    ]);
+  }
+  for (const g of required) {
+    db.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
+      'olm.gvk',
+      encoder.encode(gvkValue(g)),
+      ...key,
+    ]);
+  }
+
+  const properties = new Map<string, [string, string]>();
+  const addProperty = (type: string, value: string): void => {
+    properties.set(`${type}\0${value}`, [type, value]);
+  };
+  for (const p of b.extraProperties) addProperty(p.type, goJson(p.value));
+  addProperty('olm.package', goJson({ packageName: b.packageName, version: b.version }));
+  for (const g of provided) addProperty('olm.gvk', gvkValue(g));
+  for (const [type, value] of properties.values()) {
+    db.run('INSERT INTO properties(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [type, value, ...key]);
+  }
+}
