@@ -6,6 +6,7 @@
 import { csvImages, providedApis, requiredApis } from '../csv.js';
 import type { Bundle, GroupVersionKind, Package } from '../model.js';
 import { goJson } from '../../util/go-json.js';
+import { InvalidInputError, type Problem } from '../../errors.js';
 import type { Database, SqlValue } from './database.js';
 import { removePackages } from './remove.js';
 
@@ -29,12 +30,26 @@ export function writePackages(db: Database, packages: readonly Package[]): void 
     );
     const replaced = packages.filter((p) => existing.has(p.name)).map((p) => p.name);
     if (replaced.length > 0) removePackages(db, replaced, { inTransaction: true });
+    checkNoNameClash(db, packages);
     for (const pkg of packages) writePackage(db, pkg);
     db.exec('COMMIT');
   } catch (err) {
     db.exec('ROLLBACK');
     throw err;
   }
+}
+
+/** operatorbundle.name is the primary key: a CSV name may belong to one package only. */
+function checkNoNameClash(db: Database, packages: readonly Package[]): void {
+  const problems: Problem[] = [];
+  for (const pkg of packages) {
+    for (const b of pkg.bundles) {
+      if (db.exec('SELECT 1 FROM operatorbundle WHERE name = ?', [b.name]).length === 0) continue;
+      const owner = db.exec('SELECT package_name FROM channel_entry WHERE operatorbundle_name = ? LIMIT 1', [b.name])[0]?.values[0]?.[0];
+      problems.push({ file: b.csv.file, field: 'metadata.name', message: `CSV ${b.name} is already in the database${owner ? ` (package ${String(owner)})` : ''}` });
+    }
+  }
+  if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
 function writePackage(db: Database, pkg: Package): void {

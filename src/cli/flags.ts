@@ -1,0 +1,28 @@
+/** Flags several commands share, spelled as opm spells them. */
+import { Flags } from '@oclif/core';
+
+export const databaseFlag = Flags.string({
+  char: 'd',
+  description: 'Path to the operator-registry sqlite database (read schema 5 to 13; written as schema 13).',
+  required: true,
+});
+
+export const fromDirFlag = Flags.string({
+  required: true,
+  description:
+    'Folder of operator manifests: a package-manifest folder (nested or flattened), a bundle folder, a flattened `data:` file, or a folder holding many of them. Repeat or comma-separate for several.',
+  multiple: true,
+  delimiter: ',',
+});
+
+export const modeFlag = Flags.option({
+  char: 'm',
+  description:
+    'How channels of bundle-folder packages are built: replaces (head = highest version, entries along replaces/skips), semver (entries ordered by version), or auto: replaces where that graph reaches every bundle, semver otherwise.',
+  options: ['auto', 'replaces', 'semver'] as const,
+  default: 'auto' as const,
+})();
+
+export function packagesFlag(char: 'o' | 'p', description: string) {
+  return Flags.string({ char, description, required: true, multiple: true, delimiter: ',' });
+}
