@@ -39,7 +39,14 @@ export async function discoverSources(roots: readonly string[], problems: Proble
     if (found.length === 0) problems.add(root, 'no operator manifests found (no bundle folder, package-manifest folder or flattened manifest file)');
     out.push(...found);
   }
-  return out;
+  // Overlapping roots (a folder and its parent, or the same folder twice) name each source once.
+  const seen = new Set<string>();
+  return out.filter((s) => {
+    const key = path.resolve(s.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 async function walk(dir: string, out: ManifestSource[]): Promise<void> {

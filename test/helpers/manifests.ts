@@ -1,0 +1,80 @@
+/** Small synthetic operator manifests written beside the tests (never into the shared corpus). */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export interface CsvSpec {
+  name: string;
+  version?: string;
+  replaces?: string;
+  skips?: string[];
+  images?: string[];
+  relatedImages?: string[];
+  extra?: string;
+}
+
+export function csvYaml(c: CsvSpec): string {
+  const lines = [
+    'apiVersion: operators.coreos.com/v1alpha1',
+    'kind: ClusterServiceVersion',
+    'metadata:',
+    c.name === '' ? '  annotations: {}' : `  name: ${c.name}`,
+    'spec:',
+    `  version: ${c.version ?? '0.0.1'}`,
+  ];
+  if (c.replaces) lines.push(`  replaces: ${c.replaces}`);
+  if (c.skips) lines.push('  skips:', ...c.skips.map((s) => `  - ${s}`));
+  if (c.relatedImages) lines.push('  relatedImages:', ...c.relatedImages.map((img, i) => `  - name: img${i}\n    image: ${img}`));
+  lines.push(
+    '  install:',
+    '    strategy: deployment',
+    '    spec:',
+    '      deployments:',
+    '      - name: op',
+    '        spec:',
+    '          template:',
+    '            spec:',
+    '              containers:',
+    ...(c.images ?? ['quay.io/example/op:1']).map((img) => `              - name: c\n                image: ${img}`),
+  );
+  if (c.extra) lines.push(c.extra);
+  return `${lines.join('\n')}\n`;
+}
+
+/** A nested package-manifest folder: root/<pkg>/<pkg>.package.yaml and one folder per CSV. */
+export function writePackageManifest(
+  root: string,
+  pkg: string,
+  channels: { name: string; currentCSV: string }[],
+  csvs: CsvSpec[],
+  defaultChannel?: string,
+): string {
+  const dir = path.join(root, pkg);
+  mkdirSync(dir, { recursive: true });
+  const pf = [`packageName: ${pkg}`, 'channels:', ...channels.map((c) => `- name: ${c.name}\n  currentCSV: ${c.currentCSV}`)];
+  if (defaultChannel !== undefined) pf.push(`defaultChannel: ${defaultChannel}`);
+  writeFileSync(path.join(dir, `${pkg}.package.yaml`), `${pf.join('\n')}\n`);
+  csvs.forEach((c, i) => {
+    const v = path.join(dir, `v${i}`);
+    mkdirSync(v, { recursive: true });
+    writeFileSync(path.join(v, `${pkg}.v${i}.clusterserviceversion.yaml`), csvYaml(c));
+  });
+  return dir;
+}
+
+/** A bundle folder: dir/manifests/csv.yaml and dir/metadata/annotations.yaml. */
+export function writeBundle(dir: string, pkg: string, channels: string[], csv: CsvSpec, defaultChannel?: string): string {
+  mkdirSync(path.join(dir, 'manifests'), { recursive: true });
+  mkdirSync(path.join(dir, 'metadata'), { recursive: true });
+  writeFileSync(path.join(dir, 'manifests', 'csv.yaml'), csvYaml(csv));
+  const a = [
+    'annotations:',
+    '  operators.operatorframework.io.bundle.mediatype.v1: registry+v1',
+    '  operators.operatorframework.io.bundle.manifests.v1: manifests/',
+    '  operators.operatorframework.io.bundle.metadata.v1: metadata/',
+    `  operators.operatorframework.io.bundle.package.v1: ${pkg}`,
+    `  operators.operatorframework.io.bundle.channels.v1: ${channels.join(',')}`,
+  ];
+  if (defaultChannel) a.push(`  operators.operatorframework.io.bundle.channel.default.v1: ${defaultChannel}`);
+  writeFileSync(path.join(dir, 'metadata', 'annotations.yaml'), `${a.join('\n')}\n`);
+  return dir;
+}
