@@ -65,6 +65,26 @@ function walkChannel(head: string, byName: ReadonlyMap<string, Bundle>): Walk {
   return { entries, errors };
 }
 
+/** Walk errors of all channels, reported once per bundle and message with the channels they occur in. */
+class WalkErrors {
+  private readonly byKey = new Map<string, { error: Walk['errors'][number]; channels: string[] }>();
+
+  add(channel: string, walk: Walk): void {
+    for (const error of walk.errors) {
+      const key = `${error.bundle.name}\0${error.field}\0${error.message}`;
+      const entry = this.byKey.get(key) ?? { error, channels: [] };
+      entry.channels.push(channel);
+      this.byKey.set(key, entry);
+    }
+  }
+
+  report(problems: ProblemList): void {
+    for (const { error, channels } of this.byKey.values()) {
+      problems.add(error.bundle.csv.file, `${error.message} (channel${channels.length > 1 ? 's' : ''} ${channels.join(', ')})`, error.field);
+    }
+  }
+}
+
 function semverChannel(name: string, members: Bundle[], versions: ReadonlyMap<string, semver.SemVer>): Channel {
   const sorted = [...members].sort((a, b) => compareBundleVersions(versions.get(b.name)!, versions.get(a.name)!));
   const entries: ChannelEntry[] = sorted.map((b, i) => (i + 1 < sorted.length ? { bundle: b.name, depth: i, replaces: i + 1 } : { bundle: b.name, depth: i }));
@@ -106,15 +126,17 @@ function buildFromPackageFile(raw: RawPackage, byName: Map<string, Bundle>, prob
     }
   }
   const channels: Channel[] = [];
+  const walkErrors = new WalkErrors();
   pf.channels.forEach((c, i) => {
     if (!byName.has(c.currentCSV)) {
       problems.add(pf.file, `channel ${c.name}: currentCSV ${c.currentCSV} is not in the package`, `channels[${i}].currentCSV`);
       return;
     }
     const walk = walkChannel(c.currentCSV, byName);
-    for (const e of walk.errors) problems.add(e.bundle.csv.file, `channel ${c.name}: ${e.message}`, e.field);
+    walkErrors.add(c.name, walk);
     channels.push({ name: c.name, head: c.currentCSV, entries: walk.entries });
   });
+  walkErrors.report(problems);
   if (problems.size > before) return { notes: [], warnings: [] };
   const reached = new Set(channels.flatMap((c) => c.entries.map((e) => e.bundle)));
   const unreached = raw.bundles.filter((b) => !reached.has(b.name)).map((b) => b.name);
@@ -157,13 +179,12 @@ function buildFromBundles(raw: RawPackage, byName: Map<string, Bundle>, mode: Mo
   let channels: Channel[] = [];
   if (mode !== 'semver') {
     const failures: string[] = [];
+    const walkErrors = new WalkErrors();
     channels = channelNames.map((name) => {
       const list = members.get(name)!;
       const walk = walkChannel(list[0]!.name, byName);
-      for (const e of walk.errors) {
-        if (mode === 'replaces') problems.add(e.bundle.csv.file, `channel ${name}: ${e.message}`, e.field);
-        failures.push(`channel ${name}: ${e.bundle.name} ${e.message}`);
-      }
+      walkErrors.add(name, walk);
+      for (const e of walk.errors) failures.push(`channel ${name}: ${e.bundle.name} ${e.message}`);
       const reached = new Set(walk.entries.map((e) => e.bundle));
       const missed = walk.errors.length > 0 ? [] : list.filter((b) => !reached.has(b.name));
       for (const b of missed) {
@@ -173,6 +194,7 @@ function buildFromBundles(raw: RawPackage, byName: Map<string, Bundle>, mode: Mo
       }
       return { name, head: list[0]!.name, entries: walk.entries };
     });
+    if (mode === 'replaces') walkErrors.report(problems);
     if (problems.size > before) return { notes: [], warnings: [] };
     if (failures.length > 0) {
       chosen = 'semver';

@@ -42,7 +42,7 @@ export async function loadBundleDir(dir: string, problems: ProblemList, bundlePa
   if (!validateDocument('bundle-annotations', annotationsDoc, annotationsPath, problems)) return undefined;
   const annotations = annotationsDoc['annotations'] as Record<string, string>;
 
-  const manifestsDir = path.join(dir, annotations[ANNOTATION.manifests] ?? 'manifests/');
+  const manifestsDir = path.join(dir, annotations[ANNOTATION.manifests] ?? 'manifests/').replace(/[\\/]+$/, '');
   const metadataDir = path.dirname(annotationsPath);
   const objects: KubeObject[] = [];
   let ok = true;
