@@ -1,0 +1,131 @@
+/** The registry commands end to end through the real CLI: add, rm, prune, list, images, --json. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { ferry } from './helpers/cli.js';
+import { writeBundle, writePackageManifest } from './helpers/manifests.js';
+import { corpusDir, tempDir } from './helpers/paths.js';
+
+const pm = (p: string): string => path.join(corpusDir, 'package-manifests', p);
+
+describe('registry commands', () => {
+  let db: string;
+  before(() => {
+    const out = tempDir();
+    const run = ferry(['registry', 'build', '--from-dir', `${pm('etcd')},${pm('prometheus')}`, '--db-only', '--save', out, '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.json?.status, 'ok');
+    assert.equal(run.json?.result.packages, 2);
+    assert.equal(run.json?.result.bundles, 6);
+    db = run.json?.result.database;
+  });
+
+  it('add puts packages in, and replaces a package that is already there', () => {
+    let run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('strimzi-kafka-operator'), '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.json?.result.packagesAfter, ['etcd', 'prometheus', 'strimzi-kafka-operator']);
+    run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('etcd')]);
+    assert.equal(run.status, 0, run.stderr);
+    const counts = execFileSync('sqlite3', [db, "SELECT count(*) FROM operatorbundle; SELECT count(*) FROM channel_entry WHERE package_name='etcd'; PRAGMA foreign_key_check;"], { encoding: 'utf8' });
+    assert.equal(counts, '10\n12\n');
+  });
+
+  it('list shows packages, channels and heads; --json gives the structure', () => {
+    const human = ferry(['registry', 'list', '--database', db]);
+    assert.equal(human.status, 0);
+    assert.match(human.stdout, /^etcd \(default channel alpha, 3 bundles\)\n  alpha \*: etcdoperator\.v0\.9\.2\n  beta: etcdoperator\.v0\.9\.0\n/m);
+    const json = ferry(['registry', 'list', '--database', db, '--json']);
+    const strimzi = json.json?.result.packages.find((p: { name: string }) => p.name === 'strimzi-kafka-operator');
+    assert.deepEqual(strimzi.channels, [
+      { name: 'alpha', head: 'strimzi-cluster-operator.v0.12.2' },
+      { name: 'beta', head: 'strimzi-cluster-operator.v0.12.1' },
+      { name: 'stable', head: 'strimzi-cluster-operator.v0.11.1' },
+    ]);
+  });
+
+  it('images prints normalized, sorted, unique references; --bundle narrows to one bundle', () => {
+    const run = ferry(['registry', 'images', '--from-db', db]);
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trim().split('\n');
+    assert.equal(lines.length, 12);
+    assert.deepEqual(lines, [...lines].sort());
+    assert.ok(lines.includes('docker.io/strimzi/operator:0.12.2'));
+    const one = ferry(['registry', 'images', '--from-db', db, '--bundle', 'etcdoperator.v0.9.2']);
+    assert.deepEqual(one.stdout.trim().split('\n'), [
+      'quay.io/coreos/etcd-operator@sha256:c0301e4686c3ed4206e370b42de5a3bd2229b9fb4906cf85f3f30650424abec2',
+      'quay.io/coreos/etcd@sha256:3816b6daf9b66d6ced6f0f966314e2d4f894982c6b1493061502f8c2bf86ac84',
+      'quay.io/coreos/etcd@sha256:49d3d4a81e0d030d3f689e7167f23e120abf955f7d08dbedf3ea246485acee9f',
+    ]);
+    const missing = ferry(['registry', 'images', '--from-db', db, '--bundle', 'nope.v1']);
+    assert.equal(missing.status, 5);
+    assert.match(missing.stderr, /no bundle named nope\.v1/);
+  });
+
+  it('rm removes packages and their bundles; prune keeps only the list', () => {
+    const copy = path.join(tempDir(), 'copy.db');
+    execFileSync('cp', [db, copy]);
+    let run = ferry(['registry', 'rm', '--database', copy, '--packages', 'prometheus', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(run.json?.result.packagesAfter, ['etcd', 'strimzi-kafka-operator']);
+    run = ferry(['registry', 'prune', '--database', copy, '--packages', 'etcd']);
+    assert.equal(run.status, 0, run.stderr);
+    const q = (sql: string): string => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8' }).trim();
+    assert.equal(q('SELECT group_concat(name) FROM package'), 'etcd');
+    assert.equal(q("SELECT count(*) FROM operatorbundle WHERE name NOT LIKE 'etcdoperator%'"), '0');
+    assert.equal(q("SELECT count(*) FROM related_image WHERE operatorbundle_name NOT LIKE 'etcdoperator%'"), '0');
+    assert.equal(q("SELECT count(*) FROM properties WHERE operatorbundle_name NOT LIKE 'etcdoperator%'"), '0');
+    assert.equal(q('PRAGMA integrity_check'), 'ok');
+    const unknown = ferry(['registry', 'rm', '--database', copy, '--packages', 'nope']);
+    assert.equal(unknown.status, 5);
+    assert.match(unknown.stderr, /no package named nope/);
+  });
+
+  it('images reports invalid references with the bundle naming them and exits 7 (partial)', () => {
+    const root = tempDir();
+    writePackageManifest(root, 'odd', [{ name: 'alpha', currentCSV: 'odd.v1' }], [{ name: 'odd.v1', images: ['quay.io/ok/op:1', 'Quay.io/BAD/Name:1'] }]);
+    const out = tempDir();
+    assert.equal(ferry(['registry', 'build', '--from-dir', root, '--db-only', '--save', out]).status, 0);
+    const run = ferry(['registry', 'images', '--from-db', path.join(out, 'index.db')]);
+    assert.equal(run.status, 7);
+    assert.equal(run.stdout, 'quay.io/ok/op:1\n');
+    assert.match(run.stderr, /warning: invalid image reference "Quay\.io\/BAD\/Name:1": repository name must be lowercase \(named by odd\.v1\)/);
+    const json = ferry(['registry', 'images', '--from-db', path.join(out, 'index.db'), '--json']);
+    assert.equal(json.status, 7);
+    assert.equal(json.json?.status, 'partial');
+    assert.deepEqual(json.json?.result.invalid.map((i: { image: string; bundles: string[] }) => [i.image, i.bundles]), [['Quay.io/BAD/Name:1', ['odd.v1']]]);
+  });
+
+  it('bundle folders: auto mode says which mode each package got; --mode forces one', () => {
+    const root = tempDir();
+    writeBundle(path.join(root, 'r', '1'), 'r', ['stable'], { name: 'r.v1.0.0', version: '1.0.0' });
+    writeBundle(path.join(root, 'r', '2'), 'r', ['stable'], { name: 'r.v2.0.0', version: '2.0.0', replaces: 'r.v1.0.0' });
+    writeBundle(path.join(root, 's', '1'), 's', ['stable'], { name: 's.v1.0.0', version: '1.0.0' });
+    writeBundle(path.join(root, 's', '2'), 's', ['stable'], { name: 's.v1.1.0', version: '1.1.0' });
+    writeBundle(path.join(root, 's', '3'), 's', ['stable'], { name: 's.v1.10.0', version: '1.10.0' });
+    const out = tempDir();
+    const run = ferry(['registry', 'build', '--from-dir', root, '--db-only', '--save', out]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stderr, /package r: replaces mode/);
+    assert.match(run.stderr, /package s: semver mode \(the replaces graph does not hold/);
+    const q = (sql: string): string => execFileSync('sqlite3', [path.join(out, 'index.db'), sql], { encoding: 'utf8' }).trim();
+    assert.equal(
+      q("SELECT group_concat(e.operatorbundle_name || '>' || ifnull(r.operatorbundle_name, '-') || '@' || e.depth, ' ') FROM channel_entry e LEFT JOIN channel_entry r ON e.replaces = r.entry_id WHERE e.package_name = 's' ORDER BY e.entry_id"),
+      's.v1.10.0>s.v1.1.0@0 s.v1.1.0>s.v1.0.0@1 s.v1.0.0>-@2',
+    );
+    const forced = ferry(['registry', 'build', '--from-dir', path.join(root, 's'), '--mode', 'replaces', '--db-only', '--save', tempDir()]);
+    assert.equal(forced.status, 3);
+    assert.match(forced.stderr, /s\.v1\.1\.0 is not reachable from the channel head s\.v1\.10\.0 along replaces\/skips; use --mode semver/);
+  });
+
+  it('usage errors exit 2; --help shows examples', () => {
+    const run = ferry(['registry', 'build', '--db-only']);
+    assert.equal(run.status, 2, run.stderr);
+    const noDbOnly = ferry(['registry', 'build', '--from-dir', pm('etcd'), '--save', tempDir()]);
+    assert.equal(noDbOnly.status, 2);
+    assert.match(noDbOnly.stderr, /--db-only/);
+    const help = ferry(['registry', 'images', '--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /EXAMPLES/);
+  });
+});
