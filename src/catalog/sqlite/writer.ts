@@ -7,6 +7,7 @@ import { csvImages, providedApis, requiredApis } from '../csv.js';
 import type { Bundle, GroupVersionKind, Package } from '../model.js';
 import { goJson } from '../../util/go-json.js';
 import { InvalidInputError, type Problem } from '../../errors.js';
+import type { Statement } from 'sql.js';
 import type { Database, SqlValue } from './database.js';
 import { removePackages } from './remove.js';
 
@@ -21,8 +22,43 @@ function gvkValue(g: GroupVersionKind): string {
   return goJson({ group: g.group, kind: g.kind, version: g.version });
 }
 
+/** Prepared statements reused across rows: sql.js compiles the SQL again on every `db.run`. */
+class Statements {
+  private readonly cache = new Map<string, Statement>();
+
+  constructor(private readonly db: Database) {}
+
+  run(sql: string, params: SqlValue[]): void {
+    this.prepared(sql).run(params);
+  }
+
+  /** Rowid of the last insert. */
+  lastRowId(): number {
+    const s = this.prepared('SELECT last_insert_rowid()');
+    s.step();
+    const id = s.get()[0] as number;
+    s.reset();
+    return id;
+  }
+
+  private prepared(sql: string): Statement {
+    let statement = this.cache.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  free(): void {
+    for (const s of this.cache.values()) s.free();
+    this.cache.clear();
+  }
+}
+
 /** Adds packages, replacing any package of the same name already in the database. */
 export function writePackages(db: Database, packages: readonly Package[]): void {
+  const sql = new Statements(db);
   db.exec('BEGIN');
   try {
     const existing = new Set(
@@ -31,20 +67,23 @@ export function writePackages(db: Database, packages: readonly Package[]): void 
     const replaced = packages.filter((p) => existing.has(p.name)).map((p) => p.name);
     if (replaced.length > 0) removePackages(db, replaced, { inTransaction: true });
     checkNoNameClash(db, packages);
-    for (const pkg of packages) writePackage(db, pkg);
+    for (const pkg of packages) writePackage(sql, pkg);
     db.exec('COMMIT');
   } catch (err) {
     db.exec('ROLLBACK');
     throw err;
+  } finally {
+    sql.free();
   }
 }
 
 /** operatorbundle.name is the primary key: a CSV name may belong to one package only. */
 function checkNoNameClash(db: Database, packages: readonly Package[]): void {
   const problems: Problem[] = [];
+  const stored = new Set((db.exec('SELECT name FROM operatorbundle')[0]?.values ?? []).map((r) => r[0] as string));
   for (const pkg of packages) {
     for (const b of pkg.bundles) {
-      if (db.exec('SELECT 1 FROM operatorbundle WHERE name = ?', [b.name]).length === 0) continue;
+      if (!stored.has(b.name)) continue;
       const owner = db.exec('SELECT package_name FROM channel_entry WHERE operatorbundle_name = ? LIMIT 1', [b.name])[0]?.values[0]?.[0];
       problems.push({ file: b.csv.file, field: 'metadata.name', message: `CSV ${b.name} is already in the database${owner ? ` (package ${String(owner)})` : ''}` });
     }
@@ -52,37 +91,26 @@ function checkNoNameClash(db: Database, packages: readonly Package[]): void {
   if (problems.length > 0) throw new InvalidInputError(problems);
 }
 
-function writePackage(db: Database, pkg: Package): void {
-  for (const bundle of pkg.bundles) writeBundle(db, bundle);
-  db.run('INSERT INTO package(name) VALUES (?)', [pkg.name]);
+function writePackage(sql: Statements, pkg: Package): void {
+  for (const bundle of pkg.bundles) writeBundle(sql, bundle);
+  sql.run('INSERT INTO package(name) VALUES (?)', [pkg.name]);
   for (const channel of pkg.channels) {
-    db.run('INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)', [channel.name, pkg.name, channel.head]);
+    sql.run('INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)', [channel.name, pkg.name, channel.head]);
   }
-  db.run('UPDATE package SET default_channel = ? WHERE name = ?', [pkg.defaultChannel, pkg.name]);
-  const insertEntry = db.prepare('INSERT INTO channel_entry(channel_name, package_name, operatorbundle_name, depth) VALUES (?, ?, ?, ?)');
-  const setReplaces = db.prepare('UPDATE channel_entry SET replaces = ? WHERE entry_id = ?');
-  try {
-    for (const channel of pkg.channels) {
-      const ids: number[] = [];
-      for (const entry of channel.entries) {
-        insertEntry.run([channel.name, pkg.name, entry.bundle, entry.depth]);
-        ids.push(lastRowId(db));
-      }
-      channel.entries.forEach((entry, i) => {
-        if (entry.replaces !== undefined) setReplaces.run([ids[entry.replaces]!, ids[i]!]);
-      });
+  sql.run('UPDATE package SET default_channel = ? WHERE name = ?', [pkg.defaultChannel, pkg.name]);
+  for (const channel of pkg.channels) {
+    const ids: number[] = [];
+    for (const entry of channel.entries) {
+      sql.run('INSERT INTO channel_entry(channel_name, package_name, operatorbundle_name, depth) VALUES (?, ?, ?, ?)', [channel.name, pkg.name, entry.bundle, entry.depth]);
+      ids.push(sql.lastRowId());
     }
-  } finally {
-    insertEntry.free();
-    setReplaces.free();
+    channel.entries.forEach((entry, i) => {
+      if (entry.replaces !== undefined) sql.run('UPDATE channel_entry SET replaces = ? WHERE entry_id = ?', [ids[entry.replaces]!, ids[i]!]);
+    });
   }
 }
 
-function lastRowId(db: Database): number {
-  return db.exec('SELECT last_insert_rowid()')[0]!.values[0]![0] as number;
-}
-
-function writeBundle(db: Database, b: Bundle): void {
+function writeBundle(db: Statements, b: Bundle): void {
   const csvJson = `${goJson(b.csv.object)}\n`;
   const bundleJson = b.objects.map((o) => `${goJson(o.object)}\n`).join('');
   db.run(
