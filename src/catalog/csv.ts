@@ -153,18 +153,6 @@ export function requiredApis(csv: Obj): { apis: GroupVersionKind[]; errors: stri
   return { apis: sortGvks([...out.values()]), errors };
 }
 
-/** Owned CRDs the CSV declares that no CRD object of the bundle provides (opm warns: "couldn't find"). */
-export function missingOwnedCrds(csv: Obj, provided: readonly GroupVersionKind[]): string[] {
-  const have = new Set(provided.map((g) => `${g.plural}.${g.group}\0${g.version}\0${g.kind}`));
-  const missing: string[] = [];
-  for (const d of arr(obj(specOf(csv)['customresourcedefinitions'])?.['owned'])) {
-    const o = obj(d) ?? {};
-    const key = `${str(o['name'])}\0${str(o['version'])}\0${str(o['kind'])}`;
-    if (!have.has(key)) missing.push(`${str(o['name'])}/${str(o['version'])}/${str(o['kind'])}`);
-  }
-  return missing;
-}
-
 function sortGvks(list: GroupVersionKind[]): GroupVersionKind[] {
   return list.sort((a, b) =>
     a.group < b.group ? -1 : a.group > b.group ? 1 : a.version < b.version ? -1 : a.version > b.version ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0,
