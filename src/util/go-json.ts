@@ -4,7 +4,7 @@
  * `<`, `>`, `&`, U+2028 and U+2029 escaped as \u003c, \u003e, \u0026, \u2028, \u2029. operator-registry
  * stores CSVs and bundle objects this way, and consumers compare those strings.
  */
-import { compareBytes } from '../catalog/manifests/files.js';
+import { compareBytes } from './compare-bytes.js';
 
 export function goJson(value: unknown): string {
   return escapeLikeGo(encode(value));

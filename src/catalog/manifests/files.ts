@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { compareBytes } from '../../util/compare-bytes.js';
 import type { ProblemList } from '../problems.js';
 import { parseYamlStream, YamlSyntaxError } from './yaml.js';
 
@@ -73,10 +74,4 @@ export function parseValues(text: string, file: string, problems: ProblemList): 
 
 export function isMapping(v: unknown): v is Doc {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Byte-wise (UTF-8 order) string comparison, as Go's sort.Strings. */
-export function compareBytes(a: string, b: string): number {
-  if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }

@@ -55,12 +55,6 @@ export function parseYamlStream(text: string): unknown[] {
   }
 }
 
-/** The single document of a file that must hold exactly one (annotations.yaml, a package file). */
-export function parseYamlDocument(text: string): unknown {
-  const docs = parseYamlStream(text);
-  return docs.length === 0 ? null : docs[0];
-}
-
 function strictRead(text: string): unknown[] {
   try {
     return loadAll(text, { schema: GO_YAML_SCHEMA, json: true, maxAliases: 10000 }).filter((d) => d !== null && d !== undefined);

@@ -110,10 +110,10 @@ function writePackage(sql: Statements, pkg: Package): void {
   }
 }
 
-function writeBundle(db: Statements, b: Bundle): void {
+function writeBundle(sql: Statements, b: Bundle): void {
   const csvJson = `${goJson(b.csv.object)}\n`;
   const bundleJson = b.objects.map((o) => `${goJson(o.object)}\n`).join('');
-  db.run(
+  sql.run(
     'INSERT INTO operatorbundle(name, csv, bundle, bundlepath, version, skiprange, replaces, skips, substitutesfor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     [b.name, encoder.encode(csvJson), encoder.encode(bundleJson), b.bundlePath, b.version, b.skipRange, b.replaces, b.skips.join(','), b.substitutesFor],
   );
@@ -121,14 +121,14 @@ function writeBundle(db: Statements, b: Bundle): void {
 
   const images = new Set(csvImages(b.csv.object));
   if (b.bundlePath !== '') images.add(b.bundlePath);
-  for (const image of images) db.run('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)', [image, b.name]);
+  for (const image of images) sql.run('INSERT INTO related_image(image, operatorbundle_name) VALUES (?, ?)', [image, b.name]);
 
   const provided = providedApis(b.csv.object, b.objects);
   const required = requiredApis(b.csv.object).apis;
   for (const [table, apis] of [['api_provider', provided], ['api_requirer', required]] as const) {
     for (const g of apis) {
-      db.run('INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)', [g.group, g.version, g.kind, g.plural]);
-      db.run(`INSERT INTO ${table}(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, ?)`, [
+      sql.run('INSERT OR IGNORE INTO api(group_name, version, kind, plural) VALUES (?, ?, ?, ?)', [g.group, g.version, g.kind, g.plural]);
+      sql.run(`INSERT INTO ${table}(group_name, version, kind, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?, ?)`, [
         g.group,
         g.version,
         g.kind,
@@ -138,14 +138,14 @@ function writeBundle(db: Statements, b: Bundle): void {
   }
 
   for (const d of b.extraDependencies) {
-    db.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
+    sql.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
       d.type,
       encoder.encode(goJson(d.value)),
       ...key,
     ]);
   }
   for (const g of required) {
-    db.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
+    sql.run('INSERT INTO dependencies(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [
       'olm.gvk',
       encoder.encode(gvkValue(g)),
       ...key,
@@ -160,6 +160,6 @@ function writeBundle(db: Statements, b: Bundle): void {
   addProperty('olm.package', goJson({ packageName: b.packageName, version: b.version }));
   for (const g of provided) addProperty('olm.gvk', gvkValue(g));
   for (const [type, value] of properties.values()) {
-    db.run('INSERT INTO properties(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [type, value, ...key]);
+    sql.run('INSERT INTO properties(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [type, value, ...key]);
   }
 }
