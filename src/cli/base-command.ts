@@ -1,5 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { ExitCode, FerryError } from '../errors.js';
+import { rewriteBooleanAssignments } from './registry-flags.js';
 
 /** What a command's library call produced: the typed result, warnings for stderr, and the exit code. */
 export interface Outcome<T> {
@@ -50,6 +51,7 @@ export abstract class FerryCommand<T> extends Command {
   protected abstract display(result: T): void;
 
   protected override async init(): Promise<void> {
+    this.argv = rewriteBooleanAssignments(this.argv);
     await super.init();
     process.once('SIGINT', this.onSigint);
     const level = this.argv.indexOf('--log-level');
@@ -65,6 +67,11 @@ export abstract class FerryCommand<T> extends Command {
   /** A progress or status line on stderr (never on stdout, which belongs to results). */
   protected info(message: string): void {
     if (this.logLevel === 'info' || this.logLevel === 'debug') this.logToStderr(message);
+  }
+
+  /** Progress is shown on stderr unless --json or a quieter --log-level was asked for. */
+  protected showsProgress(): boolean {
+    return !this.jsonEnabled() && (this.logLevel === 'info' || this.logLevel === 'debug');
   }
 
   async run(): Promise<JsonEnvelope<T>> {

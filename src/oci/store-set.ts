@@ -1,0 +1,80 @@
+/**
+ * Opens the store behind an image name, one store per registry host and role for the whole run (so
+ * tokens and connections are shared), and closes them all at the end. An archive being written is
+ * finished by `close()` only when the run succeeded; `abort()` discards it.
+ */
+import { ArchiveReadStore } from './archive/archive-reader.js';
+import { ArchiveWriteStore } from './archive/archive-writer.js';
+import type { ImageLocation } from './copy/location.js';
+import { LayoutStore } from './layout/layout-store.js';
+import { formatReference } from './reference.js';
+import type { RegistryOptions } from './registry/client.js';
+import { RegistryStore } from './registry/registry-store.js';
+import { isClosable, type ImageStore } from './store.js';
+import { TransportError, formatImageName, type ImageName } from './transport.js';
+
+export type Role = 'source' | 'destination';
+
+export interface StoreSetOptions {
+  source?: RegistryOptions;
+  destination?: RegistryOptions;
+}
+
+export class StoreSet {
+  private readonly stores = new Map<string, ImageStore>();
+  private readonly writers = new Map<string, ArchiveWriteStore>();
+
+  constructor(private readonly options: StoreSetOptions = {}) {}
+
+  async locate(name: ImageName, role: Role): Promise<ImageLocation> {
+    const display = formatImageName(name);
+    if (name.transport === 'docker') {
+      const ref = name.reference;
+      const reference = role === 'source' ? (ref.digest ?? ref.tag ?? 'latest') : (ref.tag ?? ref.digest ?? 'latest');
+      return { store: this.registry(ref.domain, role), repository: ref.path, reference, display: formatReference(ref) };
+    }
+    const key = `${name.transport}:${name.path}|${role}`;
+    let store = this.stores.get(key);
+    if (store === undefined) {
+      store = await this.openFileStore(name, role);
+      this.stores.set(key, store);
+    }
+    return { store, repository: '', reference: name.reference, display };
+  }
+
+  /** Finishes archives being written and releases connections and files. */
+  async close(): Promise<void> {
+    const all = [...this.stores.values()];
+    this.stores.clear();
+    for (const store of all) if (isClosable(store)) await store.close();
+  }
+
+  /** Discards archives being written (nothing appears at their path) and releases the rest. */
+  async abort(): Promise<void> {
+    for (const writer of this.writers.values()) await writer.abort();
+    const rest = [...this.stores.values()].filter((s) => !(s instanceof ArchiveWriteStore));
+    this.stores.clear();
+    for (const store of rest) if (isClosable(store)) await store.close();
+  }
+
+  private registry(host: string, role: Role): RegistryStore {
+    const key = `docker://${host}|${role}`;
+    let store = this.stores.get(key) as RegistryStore | undefined;
+    if (store === undefined) {
+      store = new RegistryStore(host, { ...(role === 'source' ? this.options.source : this.options.destination), write: role === 'destination' });
+      this.stores.set(key, store);
+    }
+    return store;
+  }
+
+  private async openFileStore(name: Extract<ImageName, { path: string }>, role: Role): Promise<ImageStore> {
+    if (name.transport === 'oci') return role === 'source' ? LayoutStore.open(name.path) : LayoutStore.create(name.path);
+    if (role === 'source') return ArchiveReadStore.open(name.path, name.transport === 'oci-archive' ? 'oci' : 'docker');
+    if (name.transport === 'docker-archive') {
+      throw new TransportError(`${formatImageName(name)}: ferry reads docker-archive: but writes oci-archive: (which docker load and podman load also accept)`);
+    }
+    const writer = await ArchiveWriteStore.create(name.path);
+    this.writers.set(name.path, writer);
+    return writer;
+  }
+}
