@@ -22,3 +22,19 @@ export function ferry(args: string[], options: { cwd?: string } = {}): CliRun {
   if (args.includes('--json') && r.stdout.trim() !== '') run.json = JSON.parse(r.stdout);
   return run;
 }
+
+/**
+ * The CLI run asynchronously: use this when the test process itself serves something ferry talks to
+ * (token server, fault proxy), which a synchronous spawn would block.
+ */
+export async function ferryAsync(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> {
+  const { run } = await import('./exec.js');
+  const r = await run(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], {
+    cwd: options.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...options.env },
+    timeoutMs: 300_000,
+  });
+  const result: CliRun = { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  if (args.includes('--json') && r.stdout.trim() !== '') result.json = JSON.parse(r.stdout);
+  return result;
+}
