@@ -107,6 +107,19 @@ describe('open registry', () => {
     }
   });
 
+  test('regression: many images mirrored at once into one layout all get their index.json entry', async () => {
+    await pushFixtures(layout, open, 'many', { names: ['base', 'app', 'big', 'multi'] });
+    const dir = tempDir();
+    const out = path.join(dir, 'layout');
+    const mapping = path.join(dir, 'mapping.txt');
+    writeFileSync(mapping, ['base', 'app', 'big', 'multi'].map((n) => `${open.host}/many/${n}:1.0=oci:${out}:${n}`).join('\n'));
+    const r = await ferryAsync(['image', 'mirror', '-f', mapping, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    for (const n of ['base', 'app', 'big', 'multi'] as const) {
+      assert.equal(sha256Digest(await skopeoInspectRaw(`oci:${out}:${n}`)), layout.images[n].digest, `${n} is named in index.json`);
+    }
+  });
+
   test('inspect: --raw is the exact bytes; --json describes image and index', async () => {
     await pushFixtures(layout, open, 'insp', { names: ['app', 'multi'] });
     const raw = await ferryAsync(['image', 'inspect', `${open.host}/insp/app:1.0`, '--raw']);

@@ -4,7 +4,7 @@
  * consumer ever sees a successful end to bad data.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, pipeline, type Readable, type TransformCallback } from 'node:stream';
 import { ExitCode, FerryError } from '../errors.js';
 
 const SHA256_RE = /^sha256:[0-9a-f]{64}$/;
@@ -95,4 +95,12 @@ export function verifyEnd(expected: Expected, bytes: number, hash: Hash): Integr
     return new IntegrityError(`${expected.source}: blob content does not match its digest: expected ${expected.digest}, got ${actual}`);
   }
   return null;
+}
+
+/**
+ * `source` piped through a VerifyingStream; a read error or an abort on either side reaches the
+ * other, so the caller's stream always ends or errors.
+ */
+export function verified(source: Readable, expected: Expected): Readable {
+  return pipeline(source, new VerifyingStream(expected), () => undefined);
 }

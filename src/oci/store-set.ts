@@ -23,6 +23,7 @@ export interface StoreSetOptions {
 export class StoreSet {
   private readonly stores = new Map<string, ImageStore>();
   private readonly writers = new Map<string, ArchiveWriteStore>();
+  private readonly opening = new Map<string, Promise<ImageStore>>();
 
   constructor(private readonly options: StoreSetOptions = {}) {}
 
@@ -34,18 +35,25 @@ export class StoreSet {
       return { store: this.registry(ref.domain, role), repository: ref.path, reference, display: formatReference(ref) };
     }
     const key = `${name.transport}:${name.path}|${role}`;
-    let store = this.stores.get(key);
-    if (store === undefined) {
-      store = await this.openFileStore(name, role);
-      this.stores.set(key, store);
+    // One store per file for the whole run, even when many images open it at once: a layout's
+    // index.json is updated through its store's queue, so two instances would lose entries.
+    let opening = this.opening.get(key);
+    if (opening === undefined) {
+      opening = this.openFileStore(name, role).then((store) => {
+        this.stores.set(key, store);
+        return store;
+      });
+      this.opening.set(key, opening);
+      opening.catch(() => this.opening.delete(key));
     }
-    return { store, repository: '', reference: name.reference, display };
+    return { store: await opening, repository: '', reference: name.reference, display };
   }
 
   /** Finishes archives being written and releases connections and files. */
   async close(): Promise<void> {
     const all = [...this.stores.values()];
     this.stores.clear();
+    this.opening.clear();
     for (const store of all) if (isClosable(store)) await store.close();
   }
 
@@ -54,6 +62,7 @@ export class StoreSet {
     for (const writer of this.writers.values()) await writer.abort();
     const rest = [...this.stores.values()].filter((s) => !(s instanceof ArchiveWriteStore));
     this.stores.clear();
+    this.opening.clear();
     for (const store of rest) if (isClosable(store)) await store.close();
   }
 

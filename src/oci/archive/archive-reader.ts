@@ -11,9 +11,9 @@
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, addAbortSignal, pipeline } from 'node:stream';
+import { Readable, addAbortSignal } from 'node:stream';
 import { ExitCode, FerryError, NotFoundError } from '../../errors.js';
-import { IntegrityError, VerifyingStream, isDigest, sha256Digest } from '../digest.js';
+import { IntegrityError, isDigest, sha256Digest, verified } from '../digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../descriptor.js';
 import { parseLayoutIndex } from '../layout/layout-index.js';
 import { MAX_MANIFEST_SIZE, ManifestError, descriptorOf, parseManifest, type RawManifest } from '../manifest.js';
@@ -131,9 +131,7 @@ export class ArchiveReadStore implements ImageStore, Closable {
 
   async getBlob(repository: string, descriptor: Descriptor, options: Cancellable = {}): Promise<Readable> {
     const source = this.openBlob(descriptor, 0, options);
-    const verify = new VerifyingStream({ digest: descriptor.digest, size: descriptor.size, source: `${this.description}${repository ? ` (${repository})` : ''}` });
-    // pipeline passes a read error or an abort on to the stream the caller holds.
-    return pipeline(source, verify, () => undefined);
+    return verified(source, { digest: descriptor.digest, size: descriptor.size, source: `${this.description}${repository ? ` (${repository})` : ''}` });
   }
 
   async getBlobFrom(_repository: string, descriptor: Descriptor, start: number, options: Cancellable = {}): Promise<Readable> {

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { NotFoundError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
-import { IntegrityError, VerifyingStream, digestHex, isDigest, sha256Digest } from '../digest.js';
+import { IntegrityError, VerifyingStream, digestHex, isDigest, sha256Digest, verified } from '../digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../descriptor.js';
 import { MAX_MANIFEST_SIZE, ManifestError, descriptorOf, parseManifest, type RawManifest } from '../manifest.js';
 import type { BlobSource, Cancellable, ImageStore, PutManifestOptions } from '../store.js';
@@ -105,7 +105,7 @@ export class LayoutStore implements ImageStore {
 
   async getBlob(repository: string, descriptor: Descriptor): Promise<Readable> {
     const file = await this.openBlob(descriptor, 0);
-    return file.pipe(new VerifyingStream({ digest: descriptor.digest, size: descriptor.size, source: `${this.description} (${repository || 'layout'})` }));
+    return verified(file, { digest: descriptor.digest, size: descriptor.size, source: `${this.description} (${repository || 'layout'})` });
   }
 
   async getBlobFrom(_repository: string, descriptor: Descriptor, start: number): Promise<Readable> {

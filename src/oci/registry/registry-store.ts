@@ -4,7 +4,7 @@
  * writing asks for `pull,push`; a mount also asks `pull` on the repository it mounts from.
  */
 import type { Readable } from 'node:stream';
-import { IntegrityError, VerifyingStream, isDigest, sha256Digest } from '../digest.js';
+import { IntegrityError, isDigest, sha256Digest, verified } from '../digest.js';
 import type { Descriptor } from '../descriptor.js';
 import { MAX_MANIFEST_SIZE, ManifestError, parseManifest, type RawManifest } from '../manifest.js';
 import { MANIFEST_ACCEPT } from '../media-types.js';
@@ -108,7 +108,7 @@ export class RegistryStore implements ImageStore, BlobMounter, Closable {
 
   async getBlob(repository: string, descriptor: Descriptor, options: Cancellable = {}): Promise<Readable> {
     const stream = await this.download(repository, descriptor, 0, options);
-    return stream.pipe(new VerifyingStream({ digest: descriptor.digest, size: descriptor.size, source: this.name(repository) })).once('error', () => stream.destroy());
+    return verified(stream, { digest: descriptor.digest, size: descriptor.size, source: this.name(repository) });
   }
 
   async getBlobFrom(repository: string, descriptor: Descriptor, start: number, options: Cancellable = {}): Promise<Readable> {
