@@ -16,6 +16,8 @@ export interface Cancellable {
 
 /** Where a blob's bytes come from when it is written: opened at an offset, so uploads can resume. */
 export interface BlobSource {
+  /** True when `open(0)` returns a stream that itself verifies size and digest as it ends. */
+  readonly verifying?: boolean;
   /**
    * A stream of the blob from byte `start` to its end. From 0 the stream verifies size and digest
    * as it ends; from any other offset the destination's final check is what verifies.
@@ -75,6 +77,7 @@ export function isClosable(store: ImageStore): store is ImageStore & Closable {
 /** A source for putBlob that reads from another store (verifying when read whole). */
 export function blobSourceFrom(store: ImageStore, repository: string, descriptor: Descriptor, options?: Cancellable): BlobSource {
   return {
+    verifying: true,
     open: (start) => (start === 0 ? store.getBlob(repository, descriptor, options) : store.getBlobFrom(repository, descriptor, start, options)),
   };
 }

@@ -155,6 +155,7 @@ export class CopyEngine {
     const listener = this.options.onEvent;
     if (listener === undefined) return source;
     return {
+      ...(source.verifying ? { verifying: true } : {}),
       open: async (start: number): Promise<Readable> => {
         const input = await source.open(start);
         const meter = new Transform({
