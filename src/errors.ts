@@ -85,3 +85,24 @@ export class DatabaseError extends FerryError {
     this.name = 'DatabaseError';
   }
 }
+
+/** A FerryError as plain data, to cross a worker-thread boundary. */
+export interface TransferredError {
+  code: string;
+  message: string;
+  exitCode: ExitCode;
+  suggestions: string[];
+  problems?: Problem[];
+}
+
+export function errorToTransfer(err: unknown): TransferredError {
+  if (err instanceof InvalidInputError) return { code: err.code, message: err.message, exitCode: err.exitCode, suggestions: err.suggestions, problems: err.problems };
+  if (err instanceof FerryError) return { code: err.code, message: err.message, exitCode: err.exitCode, suggestions: err.suggestions };
+  const e = err as { message?: string; code?: string };
+  return { code: 'INTERNAL', message: e?.message ?? String(err), exitCode: ExitCode.failure, suggestions: [] };
+}
+
+export function errorFromTransfer(t: TransferredError): FerryError {
+  if (t.problems !== undefined) return new InvalidInputError(t.problems);
+  return new FerryError(t.code, t.message, t.exitCode, { suggestions: t.suggestions });
+}

@@ -3,7 +3,7 @@ import { FerryCommand, type Outcome } from '../../cli/base-command.js';
 import { copyProgress } from '../../cli/copy-progress.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import type { CopiedImage } from '../../oci/copy/engine.js';
-import { copyImages } from '../../oci/operations/copy-images.js';
+import { copyImagesInWorker } from '../../oci/operations/copy-in-worker.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { formatBytes } from '../../util/format-bytes.js';
 
@@ -37,7 +37,7 @@ export default class ImageCopy extends FerryCommand<ImageCopyResult> {
     const { args, flags } = await this.parse(ImageCopy);
     const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
     try {
-      const result = await copyImages([{ source: args.source, destination: args.destination }], {
+      const result = await copyImagesInWorker([{ source: args.source, destination: args.destination }], {
         jobs: flags.jobs,
         ...copyRegistryOptions(flags),
         ...(flags.platform ? { platform: parsePlatform(flags.platform) } : {}),

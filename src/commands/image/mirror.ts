@@ -4,7 +4,8 @@ import { copyProgress } from '../../cli/copy-progress.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import { ExitCode } from '../../errors.js';
 import { readMappingFile } from '../../mirror/mapping-file.js';
-import { copyImages, type CopyImagesResult } from '../../oci/operations/copy-images.js';
+import type { CopyImagesResult } from '../../oci/operations/copy-images.js';
+import { copyImagesInWorker } from '../../oci/operations/copy-in-worker.js';
 import { parsePlatform } from '../../oci/platform.js';
 import { formatBytes } from '../../util/format-bytes.js';
 
@@ -30,7 +31,7 @@ export default class ImageMirror extends FerryCommand<CopyImagesResult> {
     const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
     let result: CopyImagesResult;
     try {
-      result = await copyImages(
+      result = await copyImagesInWorker(
         mappings.map((m) => ({ source: m.source, destination: m.destination, origin: `${flags.filename}:${m.line}` })),
         {
           jobs: flags.jobs,

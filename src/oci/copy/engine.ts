@@ -6,6 +6,7 @@
  * whole run (a map of promises, dropped on failure so a later image may retry), and at most `jobs`
  * blobs stream at once.
  */
+import { setMaxListeners } from 'node:events';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { ExitCode, FerryError } from '../../errors.js';
 import type { Descriptor, Platform } from '../descriptor.js';
@@ -57,6 +58,8 @@ export class CopyEngine {
 
   constructor(private readonly options: CopyEngineOptions = {}) {
     this.limiter = new Limiter(options.jobs ?? DEFAULT_JOBS);
+    // Every request and pipeline of the run listens on this one signal: many listeners are expected.
+    if (options.signal) setMaxListeners(0, options.signal);
   }
 
   async copyImage(source: ImageLocation, destination: ImageLocation, options: CopyImageOptions = {}): Promise<CopiedImage> {
