@@ -3,10 +3,11 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
- * Writes `data` to `target` atomically: a temp file beside the target, flushed to disk, then renamed.
+ * Writes `data` to `target` atomically: a temp file beside the target, flushed to disk (unless
+ * `sync: false`, for content-addressed files that a crash can only leave absent), then renamed.
  * A failure leaves an existing target untouched and removes the temp file.
  */
-export async function writeFileAtomic(target: string, data: Uint8Array | string): Promise<void> {
+export async function writeFileAtomic(target: string, data: Uint8Array | string, options: { sync?: boolean } = {}): Promise<void> {
   const dir = path.dirname(target);
   await mkdir(dir, { recursive: true });
   const temp = path.join(dir, `.${path.basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
@@ -14,7 +15,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
     const handle = await open(temp, 'wx', 0o644);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (options.sync !== false) await handle.sync();
     } finally {
       await handle.close();
     }

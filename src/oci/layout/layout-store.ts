@@ -23,8 +23,9 @@ export const OCI_LAYOUT_CONTENT = '{"imageLayoutVersion":"1.0.0"}';
 export class LayoutStore implements ImageStore {
   readonly description: string;
   readonly key: string;
-  /** index.json updates run one after another. */
-  private indexQueue: Promise<unknown> = Promise.resolve();
+  /** index.json writes run one after another; changes waiting for the next write. */
+  private indexQueue: Promise<void> = Promise.resolve();
+  private readonly pendingChanges: Array<{ change: (manifests: Descriptor[]) => Descriptor[]; resolve: () => void; reject: (err: unknown) => void }> = [];
 
   constructor(readonly dir: string) {
     this.dir = path.resolve(dir);
@@ -85,7 +86,8 @@ export class LayoutStore implements ImageStore {
   async putManifest(_repository: string, manifest: RawManifest, options: PutManifestOptions = {}): Promise<void> {
     const descriptor = descriptorOf(manifest);
     if (sha256Digest(manifest.bytes) !== manifest.digest) throw new IntegrityError(`manifest bytes do not match ${manifest.digest}`);
-    if (!(await this.hasBlob('', descriptor))) await writeFileAtomic(this.blobPath(manifest.digest), manifest.bytes);
+    // Content-addressed and checked above: like layer blobs, written without an fsync of its own.
+    if (!(await this.hasBlob('', descriptor))) await writeFileAtomic(this.blobPath(manifest.digest), manifest.bytes, { sync: false });
     if (options.tag === undefined && options.root !== true) return;
     await this.updateIndex((manifests) => {
       const kept = manifests.filter((d) => (options.tag === undefined ? d.digest !== descriptor.digest || d.annotations?.[REF_NAME_ANNOTATION] !== undefined : d.annotations?.[REF_NAME_ANNOTATION] !== options.tag));
@@ -168,14 +170,27 @@ export class LayoutStore implements ImageStore {
     return createReadStream(file, { start });
   }
 
+  /**
+   * Applies `change` to index.json. Changes that arrive while a write is under way are applied
+   * together in the next write: one read, one fsync'd atomic write for many images.
+   */
   private updateIndex(change: (manifests: Descriptor[]) => Descriptor[]): Promise<void> {
-    const next = this.indexQueue.then(async () => {
-      const index = await this.index();
-      const updated = { ...index.document, manifests: change([...index.manifests]) };
-      await writeFileAtomic(path.join(this.dir, 'index.json'), `${JSON.stringify(updated)}\n`);
+    return new Promise<void>((resolve, reject) => {
+      this.pendingChanges.push({ change, resolve, reject });
+      if (this.pendingChanges.length === 1) this.indexQueue = this.indexQueue.then(() => this.writeIndex());
     });
-    this.indexQueue = next.catch(() => undefined);
-    return next;
+  }
+
+  private async writeIndex(): Promise<void> {
+    const batch = this.pendingChanges.splice(0);
+    try {
+      const index = await this.index();
+      const manifests = batch.reduce((list, c) => c.change(list), [...index.manifests]);
+      await writeFileAtomic(path.join(this.dir, 'index.json'), `${JSON.stringify({ ...index.document, manifests })}\n`);
+      for (const c of batch) c.resolve();
+    } catch (err) {
+      for (const c of batch) c.reject(err);
+    }
   }
 }
 
