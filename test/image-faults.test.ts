@@ -55,21 +55,36 @@ describe('downloads', () => {
 });
 
 describe('uploads', () => {
-  test('a broken chunked upload goes on from what the registry holds', async () => {
+  test('a failed chunk: the upload goes on from what the registry holds (GET <Location>), not from zero', async () => {
     proxy.reset();
-    // 8 MiB layer in 1 MiB chunks: POST, PATCH × 8, PUT.
-    proxy.cutUploads(2);
-    proxy.failWith(500, 1, {}, { method: 'PATCH' });
+    // A layer of 8 MiB and a little more, in 1 MiB chunks: POST, PATCH × 9, PUT. The 4th PATCH fails; 3 MiB are held.
+    proxy.failWith(500, 1, {}, { method: 'PATCH', after: 3 });
     const result = await copyImages([{ source: layout.images.big.layoutRef, destination: `${proxy.host}/up/big:1.0` }], {
       failFast: true,
       destination: { chunkSize: 1024 * 1024 },
     });
     assert.equal(result.images[0]?.digest, layout.images.big.digest);
-    const patches = proxy.log.filter((e) => e.method === 'PATCH');
-    const statusChecks = proxy.log.filter((e) => e.method === 'GET' && /\/blobs\/uploads\//.test(e.path));
-    assert.ok(statusChecks.length >= 1, 'asked the registry how much it holds');
-    assert.ok(patches.length < 2 * 8, `resumed rather than restarted every time (${patches.length} PATCH requests)`);
+    const bigLayer = layout.images.big.layers[0]!;
+    const uploadPath = proxy.log.find((e) => e.method === 'PUT' && e.path.includes(encodeURIComponent(bigLayer)))!.path.split('?')[0]!;
+    const forBig = proxy.log.filter((e) => e.path.startsWith(uploadPath));
+    assert.deepEqual(forBig.filter((e) => e.method === 'GET').map((e) => e.status), [204], 'asked the registry how much it holds');
+    const layerSize = layout.blob(bigLayer).length;
+    const chunks = Math.ceil(layerSize / (1024 * 1024));
+    assert.equal(forBig.filter((e) => e.method === 'PATCH' && e.status === 202).length, chunks, 'each MiB sent once: the upload continued at 3 MiB');
+    assert.equal(forBig.filter((e) => e.method === 'PATCH' && e.status === 500).length, 1);
     assert.equal(sha256Digest(await skopeoInspectRaw(`docker://${registry.host}/up/big:1.0`, registry)), layout.images.big.digest);
+  });
+
+  test('a chunk cut mid-body: distribution drops the session, a new one completes the blob', async () => {
+    proxy.reset();
+    proxy.cutUploads(2);
+    const result = await copyImages([{ source: layout.images.big.layoutRef, destination: `${proxy.host}/cut/big:1.0` }], {
+      failFast: true,
+      destination: { chunkSize: 1024 * 1024 },
+    });
+    assert.equal(result.images[0]?.digest, layout.images.big.digest);
+    assert.ok(proxy.log.filter((e) => e.fault === 'cut-upload').length === 2);
+    assert.equal(sha256Digest(await skopeoInspectRaw(`docker://${registry.host}/cut/big:1.0`, registry)), layout.images.big.digest);
   });
 
   test('a monolithic upload cut mid-body, and 500 on the final PUT, are retried', async () => {

@@ -16,6 +16,8 @@ export interface RequestMatch {
   method?: string;
   /** Tested against path + query. */
   path?: RegExp;
+  /** Let this many matching requests through before the fault applies (e.g. fail the 4th PATCH). */
+  after?: number;
 }
 
 export interface FaultProxy {
@@ -74,7 +76,14 @@ export async function startFaultProxy(target: { host: string; port: number; tls?
   const agent = new http.Agent({ keepAlive: true });
   const counts: Record<string, number> = {};
   const log: ProxyLogEntry[] = [];
-  let failures: { status: number; remaining: number; headers: Record<string, string>; match?: RequestMatch }[] = [];
+  let failures: { status: number; remaining: number; headers: Record<string, string>; match?: RequestMatch; seen?: number }[] = [];
+  /** Counts a matching request; true once `match.after` of them have gone through. */
+  const passed = (f: (typeof failures)[0], _method: string, _path: string): boolean => {
+    const after = f.match?.after ?? 0;
+    if (after === 0) return true;
+    f.seen = (f.seen ?? 0) + 1;
+    return f.seen > after;
+  };
   let cutDownloads = 0;
   let cutUploadsLeft = 0;
   let proxyUrl = '';
@@ -110,7 +119,7 @@ export async function startFaultProxy(target: { host: string; port: number; tls?
     counts[method] = (counts[method] ?? 0) + 1;
     const entry: ProxyLogEntry = { method, path, status: 0 };
 
-    const failure = failures.find((f) => f.remaining > 0 && matches(f.match, method, path));
+    const failure = failures.find((f) => f.remaining > 0 && matches(f.match, method, path) && passed(f, method, path));
     if (failure) {
       failure.remaining--;
       failures = failures.filter((f) => f.remaining > 0);
