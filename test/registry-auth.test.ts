@@ -3,6 +3,8 @@
  * for a fresh one; a redirect to another host never carries the Authorization header.
  */
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -97,3 +99,18 @@ describe('redirects', () => {
 function basic(): string {
   return `Basic ${Buffer.from(`${basicRegistry.username}:${basicRegistry.password}`).toString('base64')}`;
 }
+
+describe('identitytoken', () => {
+  test('an auth file identitytoken is exchanged at the token endpoint (OAuth2 refresh grant)', async () => {
+    const dir = tempDir();
+    const authfile = path.join(dir, 'config.json');
+    writeFileSync(authfile, JSON.stringify({ auths: { [tokenRegistry.host]: { identitytoken: tokenRegistry.tokenServer!.refreshToken } } }));
+    tokenRegistry.tokenServer!.reset();
+    const result = await inspectImage(`${tokenRegistry.host}/auth/app:1.0`, { registry: { credentials: { authfile } } });
+    assert.equal(result.digest, layout.images.app.digest);
+    assert.deepEqual(
+      tokenRegistry.tokenServer!.requests.map((r) => [r.grant, r.status, r.scopes]),
+      [['refresh_token', 200, ['repository:auth/app:pull']]],
+    );
+  });
+});

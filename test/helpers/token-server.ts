@@ -11,6 +11,8 @@ export interface TokenServerOptions {
   password?: string;
   /** Token lifetime in seconds: both `expires_in` and the JWT's exp (default 300). */
   expiresIn?: number;
+  /** The OAuth2 refresh token (docker `identitytoken`) accepted by POST /token. */
+  refreshToken?: string;
   service?: string;
   issuer?: string;
   /** Where to write the issuer key pair (default: a new temp dir). */
@@ -25,6 +27,8 @@ export interface TokenRequest {
   service?: string;
   account?: string;
   /** 200 when a token was issued, 401 when refused. */
+  /** 'refresh_token' for the OAuth2 POST form; absent for GET with Basic credentials. */
+  grant?: 'refresh_token';
   status: number;
 }
 
@@ -49,6 +53,8 @@ export interface TokenServer {
   username: string;
   password: string;
   /** Every GET /token, in order, including refused ones. */
+  /** The refresh token POST /token accepts. */
+  refreshToken: string;
   requests: TokenRequest[];
   /** Lifetime of tokens issued from now on (seconds). */
   setExpiresIn(seconds: number): void;
@@ -111,14 +117,53 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
   const certDer = new X509Certificate(readFileSync(certFile)).raw.toString('base64');
   const requests: TokenRequest[] = [];
 
+  const refreshToken = options.refreshToken ?? 'ferry-refresh-token';
+
+  const issue = (res: http.ServerResponse, record: TokenRequest, subject: string): void => {
+    const access = record.scopes
+      .flatMap((s) => s.split(' '))
+      .map(parseScope)
+      .filter((a): a is GrantedAccess => a !== undefined);
+    const now = Math.floor(Date.now() / 1000);
+    const token = makeJwt(key, certDer, {
+      iss: issuer,
+      sub: subject,
+      aud: record.service ?? service,
+      exp: now + expiresIn,
+      nbf: now - 1,
+      iat: now,
+      jti: randomUUID(),
+      access,
+    });
+    record.status = 200;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() }));
+  };
+
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://token.invalid');
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
       res.end(JSON.stringify(body));
     };
+    if (url.pathname === '/token' && req.method === 'POST') {
+      // OAuth2 refresh-token grant (docker's `identitytoken`), form-encoded.
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        const record: TokenRequest = { scopes: (form.get('scope') ?? '').split(' ').filter((x) => x !== ''), service: form.get('service') ?? undefined, status: 401, grant: 'refresh_token' };
+        requests.push(record);
+        if (form.get('grant_type') !== 'refresh_token' || form.get('refresh_token') !== refreshToken) {
+          send(401, { errors: [{ code: 'UNAUTHORIZED', message: 'invalid refresh token' }] });
+          return;
+        }
+        issue(res, record, username);
+      });
+      return;
+    }
     if (url.pathname !== '/token' || (req.method !== 'GET' && req.method !== 'HEAD')) {
-      send(404, { errors: [{ code: 'NOT_FOUND', message: 'only GET /token' }] });
+      send(404, { errors: [{ code: 'NOT_FOUND', message: 'only GET or POST /token' }] });
       return;
     }
     const creds = parseBasic(req.headers.authorization);
@@ -136,23 +181,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
       });
       return;
     }
-    const access = record.scopes
-      .flatMap((s) => s.split(' '))
-      .map(parseScope)
-      .filter((a): a is GrantedAccess => a !== undefined);
-    const now = Math.floor(Date.now() / 1000);
-    const token = makeJwt(key, certDer, {
-      iss: issuer,
-      sub: creds.user,
-      aud: record.service ?? service,
-      exp: now + expiresIn,
-      nbf: now - 1,
-      iat: now,
-      jti: randomUUID(),
-      access,
-    });
-    record.status = 200;
-    send(200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date(now * 1000).toISOString() });
+    issue(res, record, creds.user);
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -175,6 +204,7 @@ export async function startTokenServer(options: TokenServerOptions = {}): Promis
     username,
     password,
     requests,
+    refreshToken,
     setExpiresIn(seconds: number) {
       expiresIn = seconds;
     },
