@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import initSqlJs, { type Database, type SqlJsStatic, type SqlValue } from 'sql.js';
 import { DatabaseError, NotFoundError } from '../../errors.js';
 import { writeFileAtomic } from '../../util/atomic-write.js';
+import { buildDate } from '../../util/build-date.js';
 import { migrateToLatest } from './migrations.js';
 import { SCHEMA_13, SCHEMA_VERSION } from './schema.js';
 
@@ -33,7 +34,8 @@ export async function createDatabase(): Promise<Database> {
   db.exec('PRAGMA foreign_keys = ON');
   db.exec('BEGIN');
   for (const statement of SCHEMA_13) db.exec(statement);
-  db.run('INSERT INTO schema_migrations(version, timestamp) VALUES (?, ?)', [SCHEMA_VERSION, utcTimestamp()]);
+  // A fixed date, not the clock, so the same manifests give the same database bytes (and image digest).
+  db.run('INSERT INTO schema_migrations(version, timestamp) VALUES (?, ?)', [SCHEMA_VERSION, utcTimestamp(buildDate())]);
   db.exec('COMMIT');
   return db;
 }

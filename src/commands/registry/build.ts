@@ -1,38 +1,73 @@
 import { Flags } from '@oclif/core';
 import { FerryCommand, type Outcome } from '../../cli/base-command.js';
+import { copyProgress } from '../../cli/copy-progress.js';
 import { fromDirFlag, modeFlag } from '../../cli/flags.js';
+import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
+import { buildCatalog, type BuildCatalogResult } from '../../catalog/operations/build-catalog.js';
 import { buildDatabase, type BuildDatabaseResult } from '../../catalog/operations/build-database.js';
+import { DEFAULT_BASE_IMAGE } from '../../catalog/image/catalog-labels.js';
 import { UsageError } from '../../errors.js';
 
-export default class RegistryBuild extends FerryCommand<BuildDatabaseResult> {
-  static override summary = 'Build a catalog (an operator-registry database) from operator manifests.';
+export type RegistryBuildResult = BuildDatabaseResult | BuildCatalogResult;
+
+export default class RegistryBuild extends FerryCommand<RegistryBuildResult> {
+  static override summary = 'Build a catalog image (or only its operator-registry database) from operator manifests.';
   static override description =
-    'Loads every package found under the --from-dir folders, validates all of them (every problem is reported at once, and nothing is written when there is one), and writes an opm schema-13 database. With --db-only the database is written to DIR/index.db.';
+    'Loads every package found under the --from-dir folders, validates all of them (every problem is reported at once, and nothing is written when there is one), and writes an opm schema-13 database. Then, without a container engine, builds the catalog image: the base image (--from; every platform of a multi-platform base) plus one layer holding /database/index.db, with the label operators.operatorframework.io.index.database.v1, Entrypoint /bin/opm, Cmd registry serve, and port 50051. --to pushes it; --save FILE writes it as a tarball (OCI layout plus docker manifest.json: docker load, podman load, skopeo oci-archive: and docker-archive: read it). --db-only --save DIR writes only DIR/index.db. The same input gives the same image digest (set SOURCE_DATE_EPOCH to choose the date stamped in).';
   static override examples = [
+    '<%= config.bin %> <%= command.id %> --from-dir ./manifests --to mirror.example:5000/olm/catalog:v1',
+    '<%= config.bin %> <%= command.id %> --from-dir ./manifests --from mirror.example:5000/opm:latest --save catalog.tar --tag example.com/olm/catalog:v1',
     '<%= config.bin %> <%= command.id %> --from-dir ./manifests --db-only --save ./out',
-    '<%= config.bin %> <%= command.id %> --from-dir ./community --from-dir ./bundles --mode semver --db-only --save ./out --json',
   ];
 
   static override flags = {
     'from-dir': fromDirFlag,
     mode: modeFlag,
-    'db-only': Flags.boolean({ description: 'Write only the database (DIR/index.db), no catalog image.', default: false }),
-    save: Flags.string({ description: 'Folder to write index.db into (with --db-only).', required: true }),
+    from: Flags.string({ description: 'Base image the database is added to.', default: DEFAULT_BASE_IMAGE }),
+    to: Flags.string({ description: 'Push the catalog image here.', exclusive: ['save'] }),
+    save: Flags.string({ description: 'Write the catalog image to this tarball (with --db-only: the folder that receives index.db).' }),
+    tag: Flags.string({ description: 'Name of the image inside a --save tarball (its RepoTags for docker load).', default: 'localhost/ferry/catalog:latest' }),
+    'db-only': Flags.boolean({ description: 'Write only the database (--save DIR → DIR/index.db), no image.', default: false }),
+    ...copyRegistryFlags,
+    jobs: jobsFlag,
   };
 
-  protected async execute(): Promise<Outcome<BuildDatabaseResult>> {
+  protected async execute(): Promise<Outcome<RegistryBuildResult>> {
     const { flags } = await this.parse(RegistryBuild);
-    if (!flags['db-only']) {
-      throw new UsageError('building a catalog image is not available yet; add --db-only to write the database only', [
-        'ferry registry build --from-dir DIR --db-only --save OUTDIR',
-      ]);
+    if (flags['db-only']) {
+      if (!flags.save) throw new UsageError('--db-only needs --save DIR (the folder that receives index.db)');
+      const result = await buildDatabase({ fromDirs: flags['from-dir'], outputDir: flags.save, mode: flags.mode });
+      for (const note of result.notes) this.info(note);
+      return { result, warnings: result.warnings };
     }
-    const result = await buildDatabase({ fromDirs: flags['from-dir'], outputDir: flags.save, mode: flags.mode });
-    for (const note of result.notes) this.info(note);
-    return { result, warnings: result.warnings };
+    if (!flags.to && !flags.save) throw new UsageError('say where the catalog image goes: --to REF (push) or --save FILE (tarball); or --db-only --save DIR');
+    const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
+    try {
+      const registry = copyRegistryOptions(flags);
+      const result = await buildCatalog({
+        fromDirs: flags['from-dir'],
+        mode: flags.mode,
+        base: flags.from,
+        destination: flags.to ?? `oci-archive:${flags.save}:${flags.tag}`,
+        source: registry.source,
+        target: registry.destination,
+        jobs: flags.jobs,
+        signal: this.signal,
+        ...(progress.listener ? { onEvent: progress.listener } : {}),
+      });
+      for (const note of result.notes) this.info(note);
+      return { result, warnings: result.warnings };
+    } finally {
+      progress.stop();
+    }
   }
 
-  protected display(r: BuildDatabaseResult): void {
+  protected display(r: RegistryBuildResult): void {
+    if ('image' in r) {
+      this.log(`${r.image.destination} ${r.image.digest}`);
+      this.info(`${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles; on ${r.image.base.reference}${r.image.platforms.length ? ` (${r.image.platforms.join(', ')})` : ''}`);
+      return;
+    }
     this.log(`wrote ${r.database}: ${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles`);
   }
 }

@@ -11,8 +11,7 @@ import type { RegistryOptions } from '../registry/client.js';
 import { StoreSet } from '../store-set.js';
 import { parseImageName } from '../transport.js';
 import type { ImageLocation } from '../copy/location.js';
-
-const MAX_CONFIG_SIZE = 16 * 1024 * 1024;
+import { readImageConfig } from '../image-config.js';
 
 export interface InspectedImage {
   name: string;
@@ -59,7 +58,7 @@ export async function inspectImage(name: string, options: InspectOptions = {}): 
       const manifests = m.manifests.map((d) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, ...(d.platform ? { platform: formatPlatform(d.platform) } : {}) }));
       return { ...base, kind: 'index', manifests, totalSize: manifests.reduce((n, d) => n + d.size, 0) };
     }
-    const config = await readConfig(location, m.config, options);
+    const { config } = await readImageConfig(location, m.config, signalOf(options));
     const layers = m.layers.map((d) => ({ digest: d.digest, size: d.size, mediaType: d.mediaType }));
     const c = (config.config ?? {}) as { Labels?: Record<string, string> | null; Env?: string[] | null; Entrypoint?: string[] | null; Cmd?: string[] | null };
     return {
@@ -95,18 +94,6 @@ async function pickPlatform(location: ImageLocation, raw: RawManifest, options: 
   const chosen = selectPlatform(m.manifests, options.platform!);
   if (!chosen) throw new FerryError('PLATFORM_NOT_FOUND', `${location.display} has no image for ${formatPlatform(options.platform!)}`, ExitCode.notFound);
   return location.store.getManifest(location.repository, chosen.digest, signalOf(options));
-}
-
-async function readConfig(location: ImageLocation, descriptor: { digest: string; size: number; mediaType: string }, options: InspectOptions): Promise<Record<string, unknown>> {
-  if (descriptor.size > MAX_CONFIG_SIZE) throw new FerryError('INVALID_MANIFEST', `${location.display}: config blob of ${descriptor.size} bytes is too large to inspect`, ExitCode.invalidInput);
-  const stream = await location.store.getBlob(location.repository, descriptor, signalOf(options));
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    throw new FerryError('INVALID_MANIFEST', `${location.display}: config ${descriptor.digest} is not JSON`, ExitCode.invalidInput);
-  }
 }
 
 function signalOf(options: InspectOptions): { signal?: AbortSignal } {
