@@ -3,7 +3,7 @@
  * layers are read top first, each streamed and verified (size, digest) to its end; the highest
  * layer holding a path wins, whiteouts hide what lies below them.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -76,7 +76,8 @@ export async function extractFolder(location: ImageLocation, manifest: ImageMani
       decided.add(name);
       const relative = name.slice(root.length + 1);
       const file = path.join(targetDir, relative);
-      await mkdir(path.dirname(file), { recursive: true });
+      // Synchronous up to the pipe: the parser must find the entry consumed before it moves on.
+      mkdirSync(path.dirname(file), { recursive: true });
       await pipeline(entry, createWriteStream(file));
       written.push(relative);
       return true;
@@ -95,7 +96,9 @@ async function readLayer(location: ImageLocation, layer: { digest: string; size:
   const blob = await location.store.getBlob(location.repository, layer, options.signal ? { signal: options.signal } : {});
   const pending: Promise<unknown>[] = [];
   const parser = new Parser({
-    strict: true,
+    // Not strict: some producers (umoci insert, seen here) end layers without the two zero blocks,
+    // which docker and containerd accept too. The layer's digest was verified, so nothing is lost in transit.
+    strict: false,
     onReadEntry: (entry: ReadEntry) => {
       const name = cleanLayerPath(entry.path);
       if (name === undefined) {

@@ -1,0 +1,138 @@
+/**
+ * registry build (catalog image) and registry images --from, on a real registry, with base images
+ * made by umoci and everything checked by skopeo, umoci and sqlite3.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { renderFbcFromDatabase, pushUmociImage } from './helpers/catalog-fixtures.js';
+import { ferryAsync } from './helpers/cli.js';
+import { runChecked } from './helpers/exec.js';
+import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './helpers/fixtures.js';
+import { corpusDir, tempDir } from './helpers/paths.js';
+import { startRegistry, type TestRegistry } from './helpers/registry.js';
+
+const PACKAGES = ['argocd-operator', 'camel-k', 'etcd'].map((p) => path.join(corpusDir, 'package-manifests', p));
+let layout: FixtureLayout;
+let registry: TestRegistry;
+let work: string;
+let database: string;
+let expectedImages: string[];
+
+before(async () => {
+  layout = await buildFixtureLayout();
+  registry = await startRegistry({ auth: 'none' });
+  await skopeoCopy(layout.images.base.layoutRef, `docker://${registry.host}/opm:latest`, { dest: registry });
+  await skopeoCopy(layout.images.multi.layoutRef, `docker://${registry.host}/opm-multi:latest`, { dest: registry, all: true });
+  work = tempDir();
+  const db = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--db-only', '--save', work, '--json']);
+  assert.equal(db.status, 0, db.stderr);
+  database = db.json!.result.database;
+  const listed = await ferryAsync(['registry', 'images', '--from-db', database, '--json']);
+  expectedImages = listed.json!.result.images;
+  assert.ok(expectedImages.length > 5);
+});
+
+after(async () => registry.stop());
+
+describe('registry build → registry images --from', () => {
+  test('pushed catalog: labels, entrypoint, cmd, port; database schema 13; same images as the database; reproducible', async () => {
+    const ref = `${registry.host}/olm/catalog:v1`;
+    const built = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
+    assert.equal(built.status, 0, built.stderr);
+    const digest = built.json!.result.image.digest;
+    assert.equal(sha256Digest(await skopeoInspectRaw(`docker://${ref}`, registry)), digest);
+
+    const config = JSON.parse((await runChecked('skopeo', ['--insecure-policy', 'inspect', '--config', '--tls-verify=false', `docker://${ref}`])).stdout) as {
+      config: { Labels: Record<string, string>; Entrypoint: string[]; Cmd: string[]; ExposedPorts: Record<string, object> };
+    };
+    assert.equal(config.config.Labels['operators.operatorframework.io.index.database.v1'], '/database/index.db');
+    assert.deepEqual(config.config.Entrypoint, ['/bin/opm']);
+    assert.deepEqual(config.config.Cmd, ['registry', 'serve', '--database', '/database/index.db']);
+    assert.deepEqual(Object.keys(config.config.ExposedPorts), ['50051/tcp']);
+
+    // The database, pulled out by skopeo and umoci, opened by sqlite3.
+    const out = tempDir();
+    await runChecked('skopeo', ['--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}/layout:c`]);
+    await runChecked('umoci', ['raw', 'unpack', '--rootless', '--image', `${out}/layout:c`, `${out}/root`]);
+    const version = await runChecked('sqlite3', [path.join(out, 'root', 'database', 'index.db'), 'SELECT version FROM schema_migrations']);
+    assert.equal(version.stdout.trim(), '13');
+
+    const images = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+    assert.equal(images.status, 0, images.stderr);
+    assert.deepEqual(images.json!.result.images, [...expectedImages, ref].sort());
+
+    const again = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', `${registry.host}/olm/catalog:again`, '--json']);
+    assert.equal(again.json!.result.image.digest, digest, 'same input, same digest');
+  });
+
+  test('a multi-platform base gives a multi-platform catalog', async () => {
+    const ref = `${registry.host}/olm/multi:v1`;
+    const built = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm-multi:latest`, '--to', ref, '--json']);
+    assert.equal(built.status, 0, built.stderr);
+    assert.deepEqual(built.json!.result.image.platforms, ['linux/amd64', 'linux/arm64']);
+    const index = JSON.parse((await skopeoInspectRaw(`docker://${ref}`, registry)).toString('utf8')) as { manifests: Array<{ digest: string; platform: { architecture: string } }> };
+    assert.equal(index.manifests.length, 2);
+    for (const m of index.manifests) {
+      const child = JSON.parse((await skopeoInspectRaw(`docker://${registry.host}/olm/multi@${m.digest}`, registry)).toString('utf8')) as { layers: Array<{ digest: string }> };
+      assert.equal(child.layers.at(-1)!.digest, built.json!.result.image.layer.digest, `${m.platform.architecture} carries the database layer`);
+    }
+    const images = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+    assert.deepEqual(images.json!.result.images, [...expectedImages, ref].sort());
+  });
+
+  test('--save: skopeo reads the tarball as oci-archive: with the pushed digest, and as docker-archive:', async () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'catalog.tar');
+    const saved = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--save', file, '--tag', 'example.com/olm/catalog:v1', '--json']);
+    assert.equal(saved.status, 0, saved.stderr);
+    const pushed = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', `${registry.host}/olm/catalog:saved`, '--json']);
+    assert.equal(saved.json!.result.image.digest, pushed.json!.result.image.digest);
+    assert.equal(sha256Digest(await skopeoInspectRaw(`oci-archive:${file}:example.com/olm/catalog:v1`)), pushed.json!.result.image.digest);
+    const docker = JSON.parse((await runChecked('skopeo', ['--insecure-policy', 'inspect', '--config', `docker-archive:${file}`])).stdout) as { config: { Labels: Record<string, string> } };
+    assert.equal(docker.config.Labels['operators.operatorframework.io.index.database.v1'], '/database/index.db');
+    const images = await ferryAsync(['registry', 'images', '--from-archive', file, '--json']);
+    assert.deepEqual(images.json!.result.images, [...expectedImages, 'example.com/olm/catalog:v1'].sort());
+  });
+
+  test('a file-based catalog image lists the same images as the sqlite catalog of the same packages', async () => {
+    const configs = path.join(tempDir(), 'configs');
+    mkdirSync(configs);
+    await renderFbcFromDatabase(database, configs);
+    const ref = `${registry.host}/olm/fbc:v1`;
+    await pushUmociImage({ files: configs, at: '/configs', labels: { 'operators.operatorframework.io.index.configs.v1': '/configs' }, destination: `docker://${ref}`, skopeoFlags: ['--dest-tls-verify=false'] });
+    const images = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+    assert.equal(images.status, 0, images.stderr);
+    assert.equal(images.json!.result.catalog.kind, 'fbc');
+    assert.deepEqual(images.json!.result.images, [...expectedImages, ref].sort());
+  });
+});
+
+describe('bad input', () => {
+  test('a database removed by a whiteout in a higher layer is not found (exit 5)', async () => {
+    const files = path.join(tempDir(), 'db');
+    mkdirSync(files);
+    await runChecked('cp', [database, path.join(files, 'index.db')]);
+    const ref = `${registry.host}/olm/whiteout:v1`;
+    await pushUmociImage({ files, at: '/database', labels: { 'operators.operatorframework.io.index.database.v1': '/database/index.db' }, destination: `docker://${ref}`, whiteout: 'database/index.db', skopeoFlags: ['--dest-tls-verify=false'] });
+    const r = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+    assert.equal(r.status, 5, r.stderr);
+    assert.match(r.json!.error.message, /has no file \/database\/index\.db/);
+  });
+
+  test('an image with neither catalog label: clear message, exit 3', async () => {
+    const r = await ferryAsync(['registry', 'images', '--from', `${registry.host}/opm:latest`, '--json']);
+    assert.equal(r.status, 3);
+    assert.equal(r.json!.error.code, 'NOT_A_CATALOG');
+    assert.match(r.json!.error.message, /neither the operators\.operatorframework\.io\.index\.database\.v1 nor/);
+  });
+
+  test('a missing base image: exit 5, no tarball left', async () => {
+    const dir = tempDir();
+    const r = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES[0]!, '--from', `${registry.host}/no/such-base:1`, '--save', path.join(dir, 'c.tar'), '--json']);
+    assert.equal(r.status, 5, r.stderr);
+    assert.deepEqual(readdirSync(dir), []);
+    assert.ok(!existsSync(path.join(dir, 'c.tar')));
+  });
+});
