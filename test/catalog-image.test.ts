@@ -136,3 +136,33 @@ describe('bad input', () => {
     assert.ok(!existsSync(path.join(dir, 'c.tar')));
   });
 });
+
+describe('sources', () => {
+  test('--bundles: bundle images (made by umoci) are pulled and unpacked; each image becomes a related image', async () => {
+    const versions = ['1.1.0', '1.10.0'];
+    const refs: string[] = [];
+    for (const v of versions) {
+      const ref = `${registry.host}/bundles/kiali:${v}`;
+      await pushUmociImage({ files: path.join(corpusDir, 'bundles', 'kiali', v), at: '/', labels: { 'operators.operatorframework.io.bundle.package.v1': 'kiali' }, destination: `docker://${ref}`, skopeoFlags: ['--dest-tls-verify=false'] });
+      refs.push(ref);
+    }
+    const out = tempDir();
+    const r = await ferryAsync(['registry', 'build', '--bundles', refs.join(','), '--db-only', '--save', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json!.result.bundles, 2);
+    const bundlePaths = await runChecked('sqlite3', [path.join(out, 'index.db'), 'SELECT bundlepath FROM operatorbundle ORDER BY bundlepath']);
+    assert.deepEqual(bundlePaths.stdout.trim().split('\n'), refs.sort());
+    const images = await ferryAsync(['registry', 'images', '--from-db', path.join(out, 'index.db'), '--json']);
+    for (const ref of refs) assert.ok(images.json!.result.images.includes(ref), `${ref} is a related image`);
+  });
+
+  test('--from-index starts from a catalog image and adds packages', async () => {
+    const ref = `${registry.host}/olm/start:v1`;
+    const first = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES[0]!, '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
+    assert.equal(first.status, 0, first.stderr);
+    const out = tempDir();
+    const r = await ferryAsync(['registry', 'build', '--from-index', ref, '--from-dir', PACKAGES[1]!, '--db-only', '--save', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k']);
+  });
+});

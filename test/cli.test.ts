@@ -121,9 +121,13 @@ describe('registry commands', () => {
   it('usage errors exit 2; --help shows examples', () => {
     const run = ferry(['registry', 'build', '--db-only']);
     assert.equal(run.status, 2, run.stderr);
-    const noDbOnly = ferry(['registry', 'build', '--from-dir', pm('etcd'), '--save', tempDir()]);
-    assert.equal(noDbOnly.status, 2);
-    assert.match(noDbOnly.stderr, /--db-only/);
+    const folder = ferry(['registry', 'build', '--from-dir', pm('etcd'), '--save', tempDir()]);
+    assert.equal(folder.status, 2);
+    assert.match(folder.stderr, /is a folder/);
+    assert.match(folder.stderr, /--db-only/);
+    const nowhere = ferry(['registry', 'build', '--from-dir', pm('etcd')]);
+    assert.equal(nowhere.status, 2);
+    assert.match(nowhere.stderr, /--to REF \(push\) or --save FILE/);
     const help = ferry(['registry', 'images', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /EXAMPLES/);

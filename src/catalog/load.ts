@@ -16,6 +16,8 @@ import { ProblemList } from './problems.js';
 export interface LoadOptions {
   /** How bundle-layout packages get their channels: replaces, semver, or auto (the default). */
   mode?: ModeOption;
+  /** Bundle folders unpacked from bundle images: folder → image reference (stored as bundlepath). */
+  bundleImages?: ReadonlyMap<string, string>;
 }
 
 export interface LoadResult {
@@ -35,7 +37,7 @@ export async function loadManifests(roots: readonly string[], options: LoadOptio
       const raw = await loadPackageManifestDir(source.path, problems);
       if (raw) raws.push(raw);
     } else if (source.kind === 'bundle') {
-      const bundle = await loadBundleDir(source.path, problems);
+      const bundle = await loadBundleDir(source.path, problems, options.bundleImages?.get(source.path) ?? '');
       if (bundle) bundlesByPackage.set(bundle.packageName, [...(bundlesByPackage.get(bundle.packageName) ?? []), bundle]);
     } else {
       for (const doc of (await readDocs(source.path, problems)) ?? []) {

@@ -7,13 +7,13 @@ export const databaseFlag = Flags.string({
   required: true,
 });
 
-export const fromDirFlag = Flags.string({
-  required: true,
-  description:
-    'Folder of operator manifests: a package-manifest folder (nested or flattened), a bundle folder, a flattened `data:` file, or a folder holding many of them. Repeat or comma-separate for several.',
-  multiple: true,
-  delimiter: ',',
-});
+const FROM_DIR_DESCRIPTION =
+  'Folder of operator manifests: a package-manifest folder (nested or flattened), a bundle folder, a flattened `data:` file, or a folder holding many of them. Repeat or comma-separate for several.';
+
+export const fromDirFlag = Flags.string({ required: true, description: FROM_DIR_DESCRIPTION, multiple: true, delimiter: ',' });
+
+/** --from-dir where other sources may stand in for it (registry build). */
+export const optionalFromDirFlag = Flags.string({ description: FROM_DIR_DESCRIPTION, multiple: true, delimiter: ',' });
 
 export const modeFlag = Flags.option({
   char: 'm',

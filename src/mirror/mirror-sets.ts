@@ -5,8 +5,8 @@
  * A repository referenced by digest goes in the digest mirror sets (ImageContentSourcePolicy and
  * ImageDigestMirrorSet); one referenced only by tag goes in the ImageTagMirrorSet. The same repository
  * must not appear in both an IDMS and an ITMS, so a repository referenced both ways goes in the digest
- * sets only: OLM pulls bundles and (pinned) operands by digest, and those pulls must not fail, while a
- * tag pull that misses the mirror still reaches the source (when it is reachable at all). Nothing is
+ * sets only: OLM pulls bundles and (pinned) operands by digest, and those pulls must not fail; a
+ * tag-only mirror set for the repository would cover fewer pulls than the digest one. Nothing is
  * dropped silently: every tag reference yields a warning saying what covers it (the ITMS) or that
  * nothing does (its repository is in the digest sets).
  */
@@ -78,7 +78,7 @@ export function groupMirrorSets(mappings: ReadonlyArray<{ source: string; destin
       digest.push({ source, mirrors: sorted(use.digestMirrors) });
       for (const ref of sorted(use.tagReferences)) {
         warnings.push(
-          `${ref} is referenced by tag, and ${source} also by digest: the repository is in the ImageContentSourcePolicy and ImageDigestMirrorSet (digest pulls, as OLM pulls), and a repository must not also be in the ImageTagMirrorSet, so no mirror set covers this tag reference; pulls of it go to the source`,
+          `${ref} is referenced by tag, and ${source} also by digest: the repository is in the ImageContentSourcePolicy and ImageDigestMirrorSet (digest pulls, as OLM pulls), and a repository must not also be in the ImageTagMirrorSet, so no mirror set covers this tag reference: a pull of it by tag is not redirected to the mirror (refer to it by digest)`,
         );
       }
     } else {

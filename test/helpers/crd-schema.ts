@@ -115,11 +115,11 @@ export function deriveSchemaFromCrd(crdYaml: string): JsonObject {
     required: ['name'],
     properties: {
       name: { type: 'string', minLength: 1, maxLength: 253, pattern: DNS1123_SUBDOMAIN },
-      ...(crd.spec.scope === 'Namespaced' ? { namespace: { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL } } : {}),
+      // a cluster-scoped object has no namespace: the false schema admits no value
+      namespace: crd.spec.scope === 'Namespaced' ? { type: 'string', minLength: 1, maxLength: 63, pattern: DNS1123_LABEL } : false,
       labels: { type: 'object', additionalProperties: { type: 'string' } },
       annotations: { type: 'object', additionalProperties: { type: 'string' } },
     },
-    ...(crd.spec.scope === 'Cluster' ? { not: { description: `${kind} is cluster-scoped: no namespace`, required: ['namespace'] } } : {}),
   };
   const required = [...new Set(['apiVersion', 'kind', 'metadata', ...((root.required as string[] | undefined) ?? [])])];
   const { description, ...rest } = root;

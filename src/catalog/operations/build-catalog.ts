@@ -1,23 +1,45 @@
 /**
- * `registry build`: manifests → database → (unless --db-only) a catalog image pushed to `--to` or
- * saved as a tarball (`--save`). The database is built in a temp folder first, so a failure
- * anywhere leaves no output behind.
+ * `registry build`: sources (manifest folders, bundle images, an existing database or catalog
+ * image to start from) → database → (unless only the database is wanted) a catalog image pushed or
+ * saved. Everything happens in a temp folder first, so a failure leaves no output behind.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { ExitCode, FerryError } from '../../errors.js';
 import type { CopyListener } from '../../oci/copy/progress.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
+import { StoreSet } from '../../oci/store-set.js';
+import { parseImageName } from '../../oci/transport.js';
 import type { ModeOption } from '../graph.js';
+import { loadManifests } from '../load.js';
 import { buildCatalogImage, type BuiltCatalogImage } from '../image/build-catalog-image.js';
-import { buildDatabase, type BuildDatabaseResult } from './build-database.js';
+import { readCatalogImage } from '../image/read-catalog-image.js';
+import { unpackBundleImages } from '../image/unpack-bundle-images.js';
+import { createDatabase, openDatabase, saveDatabase } from '../sqlite/database.js';
+import { CatalogQueries } from '../sqlite/queries.js';
+import { writePackages } from '../sqlite/writer.js';
+import { DATABASE_FILE_NAME } from './build-database.js';
+import { summarize, type CatalogSummary } from './summary.js';
 
-export interface BuildCatalogOptions {
-  fromDirs: readonly string[];
+export interface CatalogSources {
+  fromDirs?: readonly string[];
+  /** Bundle images to pull and add. */
+  bundles?: readonly string[];
+  /** Start from this database (read, migrated, never modified). */
+  fromDb?: string;
+  /** Start from the database of this catalog image. */
+  fromIndex?: string;
+  /** Extra manifest roots prepared by the caller (e.g. App Registry downloads). */
+  extraRoots?: readonly string[];
   mode?: ModeOption;
+}
+
+export interface BuildCatalogOptions extends CatalogSources {
   base: string;
-  /** `docker://REF` / bare reference to push to, or `oci-archive:FILE:NAME` to save. */
-  destination: string;
+  /** `docker://REF` / bare reference to push to, `oci-archive:FILE:NAME` to save; undefined: database only into `databaseDir`. */
+  destination?: string;
+  databaseDir?: string;
   source?: RegistryOptions;
   target?: RegistryOptions;
   jobs?: number;
@@ -25,14 +47,51 @@ export interface BuildCatalogOptions {
   onEvent?: CopyListener;
 }
 
-export interface BuildCatalogResult extends Omit<BuildDatabaseResult, 'database'> {
-  image: BuiltCatalogImage;
+export interface BuildCatalogResult extends CatalogSummary {
+  /** Where index.db was written (database-only builds). */
+  database?: string;
+  image?: BuiltCatalogImage;
+  /** All packages in the catalog (the starting catalog's included). */
+  catalogPackages: string[];
+  notes: string[];
+  warnings: string[];
 }
 
 export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildCatalogResult> {
-  const work = await mkdtemp(path.join(tmpdir(), 'ferry-db-'));
+  const work = await mkdtemp(path.join(tmpdir(), 'ferry-build-catalog-'));
+  const stores = new StoreSet(options.source ? { source: options.source } : {});
   try {
-    const { database, ...summary } = await buildDatabase({ fromDirs: options.fromDirs, outputDir: work, ...(options.mode ? { mode: options.mode } : {}) });
+    const database = path.join(work, DATABASE_FILE_NAME);
+    const signal = options.signal ? { signal: options.signal } : {};
+    if (options.fromDb !== undefined) await copyFile(options.fromDb, database);
+    else if (options.fromIndex !== undefined) {
+      const location = await stores.locate(parseImageName(options.fromIndex), 'source');
+      const catalog = await readCatalogImage(location, path.join(work, 'index'), signal);
+      if (catalog.content.kind !== 'sqlite') {
+        throw new FerryError('UNSUPPORTED_CATALOG', `${options.fromIndex} is a file-based catalog; --from-index takes a sqlite catalog image`, ExitCode.invalidInput);
+      }
+      await copyFile(catalog.content.database, database);
+    }
+    const bundleImages = options.bundles?.length ? await unpackBundleImages(options.bundles, path.join(work, 'bundles'), stores, signal) : new Map<string, string>();
+    const roots = [...(options.fromDirs ?? []), ...(options.extraRoots ?? []), ...bundleImages.keys()];
+    const loaded = roots.length > 0 ? await loadManifests(roots, { mode: options.mode ?? 'auto', bundleImages }) : { catalog: { packages: [] }, notes: [], warnings: [] };
+    const started = options.fromDb !== undefined || options.fromIndex !== undefined;
+    const { db } = started ? await openDatabase(database) : { db: await createDatabase() };
+    let catalogPackages: string[];
+    try {
+      writePackages(db, loaded.catalog.packages);
+      catalogPackages = new CatalogQueries(db).listPackages().sort();
+      if (started) db.exec('VACUUM');
+      await saveDatabase(db, database);
+    } finally {
+      db.close();
+    }
+    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: loaded.warnings };
+    if (options.destination === undefined) {
+      const target = path.join(options.databaseDir!, DATABASE_FILE_NAME);
+      await saveCopy(database, target);
+      return { ...base, database: target };
+    }
     const image = await buildCatalogImage({
       database,
       base: options.base,
@@ -40,11 +99,22 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
       ...(options.source ? { source: options.source } : {}),
       ...(options.target ? { target: options.target } : {}),
       ...(options.jobs ? { jobs: options.jobs } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
+      ...signal,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),
     });
-    return { ...summary, image };
+    return { ...base, image };
   } finally {
+    await stores.close();
     await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** index.db into the user's folder, atomically. */
+async function saveCopy(database: string, target: string): Promise<void> {
+  const { db } = await openDatabase(database);
+  try {
+    await saveDatabase(db, target);
+  } finally {
+    db.close();
   }
 }

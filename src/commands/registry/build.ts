@@ -1,16 +1,14 @@
+import { statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { FerryCommand, type Outcome } from '../../cli/base-command.js';
 import { copyProgress } from '../../cli/copy-progress.js';
-import { fromDirFlag, modeFlag } from '../../cli/flags.js';
+import { modeFlag, optionalFromDirFlag } from '../../cli/flags.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import { buildCatalog, type BuildCatalogResult } from '../../catalog/operations/build-catalog.js';
-import { buildDatabase, type BuildDatabaseResult } from '../../catalog/operations/build-database.js';
 import { DEFAULT_BASE_IMAGE } from '../../catalog/image/catalog-labels.js';
 import { UsageError } from '../../errors.js';
 
-export type RegistryBuildResult = BuildDatabaseResult | BuildCatalogResult;
-
-export default class RegistryBuild extends FerryCommand<RegistryBuildResult> {
+export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
   static override summary = 'Build a catalog image (or only its operator-registry database) from operator manifests.';
   static override description =
     'Loads every package found under the --from-dir folders, validates all of them (every problem is reported at once, and nothing is written when there is one), and writes an opm schema-13 database. Then, without a container engine, builds the catalog image: the base image (--from; every platform of a multi-platform base) plus one layer holding /database/index.db, with the label operators.operatorframework.io.index.database.v1, Entrypoint /bin/opm, Cmd registry serve, and port 50051. --to pushes it; --save FILE writes it as a tarball (OCI layout plus docker manifest.json: docker load, podman load, skopeo oci-archive: and docker-archive: read it). --db-only --save DIR writes only DIR/index.db. The same input gives the same image digest (set SOURCE_DATE_EPOCH to choose the date stamped in).';
@@ -21,7 +19,10 @@ export default class RegistryBuild extends FerryCommand<RegistryBuildResult> {
   ];
 
   static override flags = {
-    'from-dir': fromDirFlag,
+    'from-dir': optionalFromDirFlag,
+    bundles: Flags.string({ description: 'Bundle images to add (pulled; /manifests and /metadata unpacked; the image becomes a related image). Comma-separated or repeated.', multiple: true, delimiter: ',' }),
+    'from-db': Flags.string({ description: 'Start from this database (it is read, never modified).', exclusive: ['from-index'] }),
+    'from-index': Flags.string({ description: 'Start from the database of this catalog image.', exclusive: ['from-db'] }),
     mode: modeFlag,
     from: Flags.string({ description: 'Base image the database is added to.', default: DEFAULT_BASE_IMAGE }),
     to: Flags.string({ description: 'Push the catalog image here.', exclusive: ['save'] }),
@@ -32,23 +33,30 @@ export default class RegistryBuild extends FerryCommand<RegistryBuildResult> {
     jobs: jobsFlag,
   };
 
-  protected async execute(): Promise<Outcome<RegistryBuildResult>> {
+  protected async execute(): Promise<Outcome<BuildCatalogResult>> {
     const { flags } = await this.parse(RegistryBuild);
-    if (flags['db-only']) {
-      if (!flags.save) throw new UsageError('--db-only needs --save DIR (the folder that receives index.db)');
-      const result = await buildDatabase({ fromDirs: flags['from-dir'], outputDir: flags.save, mode: flags.mode });
-      for (const note of result.notes) this.info(note);
-      return { result, warnings: result.warnings };
+    const sources = {
+      ...(flags['from-dir'] ? { fromDirs: flags['from-dir'] } : {}),
+      ...(flags.bundles ? { bundles: flags.bundles } : {}),
+      ...(flags['from-db'] ? { fromDb: flags['from-db'] } : {}),
+      ...(flags['from-index'] ? { fromIndex: flags['from-index'] } : {}),
+      mode: flags.mode,
+    };
+    if (!flags['from-dir'] && !flags.bundles && !flags['from-db'] && !flags['from-index']) {
+      throw new UsageError('nothing to build from: give --from-dir, --bundles, --from-db or --from-index');
     }
-    if (!flags.to && !flags.save) throw new UsageError('say where the catalog image goes: --to REF (push) or --save FILE (tarball); or --db-only --save DIR');
-    const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
+    if (flags['db-only'] && !flags.save) throw new UsageError('--db-only needs --save DIR (the folder that receives index.db)');
+    if (!flags['db-only'] && !flags.to && !flags.save) throw new UsageError('say where the catalog image goes: --to REF (push) or --save FILE (tarball); or --db-only --save DIR');
+    if (!flags['db-only'] && flags.save && statSync(flags.save, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new UsageError(`--save ${flags.save} is a folder: the catalog image is saved as a tarball file`, ['add --db-only to write only FOLDER/index.db', 'or give a file name: --save catalog.tar']);
+    }
+    const progress = copyProgress({ enabled: this.showsProgress() && !flags['db-only'], log: (l) => this.info(l) });
     try {
       const registry = copyRegistryOptions(flags);
       const result = await buildCatalog({
-        fromDirs: flags['from-dir'],
-        mode: flags.mode,
+        ...sources,
         base: flags.from,
-        destination: flags.to ?? `oci-archive:${flags.save}:${flags.tag}`,
+        ...(flags['db-only'] ? { databaseDir: flags.save! } : { destination: flags.to ?? `oci-archive:${flags.save}:${flags.tag}` }),
         source: registry.source,
         target: registry.destination,
         jobs: flags.jobs,
@@ -62,10 +70,10 @@ export default class RegistryBuild extends FerryCommand<RegistryBuildResult> {
     }
   }
 
-  protected display(r: RegistryBuildResult): void {
-    if ('image' in r) {
+  protected display(r: BuildCatalogResult): void {
+    if (r.image) {
       this.log(`${r.image.destination} ${r.image.digest}`);
-      this.info(`${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles; on ${r.image.base.reference}${r.image.platforms.length ? ` (${r.image.platforms.join(', ')})` : ''}`);
+      this.info(`${r.catalogPackages.length} packages in the catalog (${r.packages} loaded, ${r.bundles} bundles); on ${r.image.base.reference}${r.image.platforms.length ? ` (${r.image.platforms.join(', ')})` : ''}`);
       return;
     }
     this.log(`wrote ${r.database}: ${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles`);
