@@ -14,7 +14,7 @@ import { buildClusterManifests, CLUSTER_MANIFEST_FILES, type ClusterManifestsInp
 import { parseMappings } from '../src/mirror/mapping-file.js';
 import { buildMapping, formatMappingFile, MAPPING_FILE_HEADER } from '../src/mirror/mapping.js';
 import { digestTag, fnv1a32, mirrorReference, mirrorRepository, type NamingOptions } from '../src/mirror/naming.js';
-import { MAX_OBJECT_BYTES } from '../src/mirror/split-objects.js';
+import { MAX_OBJECT_BYTES, splitObjects, toYaml } from '../src/mirror/split-objects.js';
 import { validateClusterManifest, validateClusterObject } from '../src/mirror/validate-manifests.js';
 import { writeManifestFiles } from '../src/mirror/write-manifests.js';
 import { formatReference, parseReference } from '../src/oci/reference.js';
@@ -532,6 +532,41 @@ describe('cluster manifests', () => {
     // objects are filled up: all but the last are close to the limit
     const idms = files[1]!.content.split(/^---\n/m);
     for (const doc of idms.slice(0, -1)) assert.ok(Buffer.byteLength(doc) > MAX_OBJECT_BYTES - 1000);
+  });
+});
+
+describe('splitting objects by YAML size', () => {
+  const entries = Array.from({ length: 400 }, (_, i) => ({ source: `quay.io/org/repo-${String(i).padStart(3, '0')}`, mirrors: [`mirror:5000/ns/quay-io-org-repo-${i}`] }));
+  const build = (name: string, es: unknown[]) => ({ apiVersion: 'v1', kind: 'List', metadata: { name }, spec: { items: es } });
+
+  it('the per-entry estimate is exact when build places the entries as they are', () => {
+    const objects = splitObjects(entries, 'x', build, 5000);
+    const sizes = objects.map((o) => Buffer.byteLength(toYaml(o)));
+    assert.ok(sizes.every((n) => n < 5000));
+    assert.ok(sizes.slice(0, -1).every((n) => n > 5000 - 120), `objects are filled up: ${sizes.join(', ')}`);
+    assert.deepEqual(
+      objects.flatMap((o) => o.spec.items),
+      entries,
+    );
+    assert.deepEqual(
+      objects.map((o) => o.metadata.name),
+      objects.map((_, i) => `x-${i}`),
+    );
+  });
+
+  it('stays under the limit when build makes entries bigger than estimated, each entry once, in order', () => {
+    const padded = (name: string, es: Array<{ source: string }>) => build(name, es.map((e) => ({ ...e, note: 'n'.repeat(60) })));
+    const objects = splitObjects(entries, 'x', padded, 5000);
+    assert.ok(objects.every((o) => Buffer.byteLength(toYaml(o)) < 5000));
+    assert.deepEqual(
+      objects.flatMap((o) => (o.spec.items as Array<{ source: string }>).map((e) => e.source)),
+      entries.map((e) => e.source),
+    );
+  });
+
+  it('no entries, no objects; an entry alone over the limit is an error', () => {
+    assert.deepEqual(splitObjects([], 'x', build), []);
+    assert.throws(() => splitObjects(entries, 'x', build, 100), /x-0: a single entry makes the object \d+ bytes of YAML, over the limit of 100/);
   });
 });
 

@@ -38,7 +38,11 @@ export type MirrorSourcePolicy = (typeof MIRROR_SOURCE_POLICIES)[number];
 
 export interface ClusterManifestsInput {
   mappings: ReadonlyArray<{ source: string; destination: string }>;
-  /** The catalog image and where it was mirrored; undefined: no CatalogSource. */
+  /**
+   * The catalog image and where it was mirrored; undefined: no CatalogSource. Both must be valid
+   * references; the CatalogSource names `mirrored` (normalized) directly, so `source` needs no mirror
+   * set entry (it gets one anyway when it is also among the mappings).
+   */
   catalog: { source: string; mirrored: string } | undefined;
   /** DNS-1123 label; names the CatalogSource and (with `-0`, `-1`, …) the mirror-set objects. */
   catalogName: string;
@@ -84,35 +88,37 @@ export function buildClusterManifests(input: ClusterManifestsInput): ClusterMani
     else files.push({ name: file, content: yamlStream(objects) });
   };
 
+  // entries in their final form (key order source, mirrors, mirrorSourcePolicy), placed as they are
+  const plain = (e: RepositoryMirror) => ({ source: e.source, mirrors: e.mirrors });
   const withPolicy = (e: RepositoryMirror) => ({ source: e.source, mirrors: e.mirrors, ...(policy === undefined ? {} : { mirrorSourcePolicy: policy }) });
   const noDigest = 'no image is referenced by digest';
   add(
     ICSP_FILE,
-    splitObjects(sets.digest, name, (n, entries) => ({
+    splitObjects(sets.digest.map(plain), name, (n, entries) => ({
       apiVersion: 'operator.openshift.io/v1alpha1',
       kind: 'ImageContentSourcePolicy',
       metadata: { name: n, labels },
-      spec: { repositoryDigestMirrors: entries.map((e) => ({ source: e.source, mirrors: e.mirrors })) },
+      spec: { repositoryDigestMirrors: entries },
     })),
     noDigest,
   );
   add(
     IDMS_FILE,
-    splitObjects(sets.digest, name, (n, entries) => ({
+    splitObjects(sets.digest.map(withPolicy), name, (n, entries) => ({
       apiVersion: 'config.openshift.io/v1',
       kind: 'ImageDigestMirrorSet',
       metadata: { name: n, labels },
-      spec: { imageDigestMirrors: entries.map(withPolicy) },
+      spec: { imageDigestMirrors: entries },
     })),
     noDigest,
   );
   add(
     ITMS_FILE,
-    splitObjects(sets.tag, name, (n, entries) => ({
+    splitObjects(sets.tag.map(withPolicy), name, (n, entries) => ({
       apiVersion: 'config.openshift.io/v1',
       kind: 'ImageTagMirrorSet',
       metadata: { name: n, labels },
-      spec: { imageTagMirrors: entries.map(withPolicy) },
+      spec: { imageTagMirrors: entries },
     })),
     'no repository is referenced by tag only',
   );

@@ -29,9 +29,10 @@ function byteLength(text: string): number {
 
 /**
  * Spreads `entries` (kept in order) over objects named `<baseName>-0`, `-1`, …, each built by `build`
- * and each under `maxBytes` of YAML. Sizes are estimated per entry (its YAML as an item of a list two
- * spaces in, where `spec.<list>` puts it) and every object is then measured exactly, moving trailing
- * entries on when the estimate was short. No entries, no objects.
+ * and each under `maxBytes` of YAML. `build` should put the entries as they are into a list at
+ * `spec.<list>`: sizes are estimated per entry as its YAML as an item of a list two spaces in, which is
+ * then exact. Every object is measured exactly anyway, moving trailing entries on when the estimate
+ * was short. No entries, no objects.
  */
 export function splitObjects<E, O>(entries: readonly E[], baseName: string, build: (name: string, entries: E[]) => O, maxBytes = MAX_OBJECT_BYTES): O[] {
   const sizes = entries.map((e) => {
@@ -48,7 +49,10 @@ export function splitObjects<E, O>(entries: readonly E[], baseName: string, buil
     let object = build(name, entries.slice(start, end));
     let bytes = byteLength(toYaml(object));
     while (bytes >= maxBytes && end - start > 1) {
-      object = build(name, entries.slice(start, --end));
+      // the estimate was short (build changed the entries): drop enough trailing entries to cover the excess
+      let excess = bytes - maxBytes + 1;
+      while (excess > 0 && end - start > 1) excess -= sizes[--end]!;
+      object = build(name, entries.slice(start, end));
       bytes = byteLength(toYaml(object));
     }
     if (bytes >= maxBytes) throw new FerryError('OBJECT_TOO_LARGE', `${name}: a single entry makes the object ${bytes} bytes of YAML, over the limit of ${maxBytes}`);

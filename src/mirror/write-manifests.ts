@@ -44,7 +44,7 @@ export async function writeManifestFiles(dir: string, files: readonly ManifestFi
   try {
     for (const s of staged) await writeFileAtomic(s.temp, s.file.content);
   } catch (err) {
-    await Promise.all(staged.map((s) => rm(s.temp, { force: true })));
+    await removeQuietly(staged.map((s) => s.temp));
     throw err;
   }
 
@@ -54,7 +54,7 @@ export async function writeManifestFiles(dir: string, files: readonly ManifestFi
       await rename(s.temp, s.target);
       written.push(s.target);
     } catch (err) {
-      await Promise.all(staged.slice(i).map((r) => rm(r.temp, { force: true })));
+      await removeQuietly(staged.slice(i).map((r) => r.temp));
       const done = written.length === 0 ? 'no file was replaced' : `already replaced: ${written.join(', ')}`;
       throw new FerryError('WRITE_FAILED', `cannot put ${s.target} in place (${(err as Error).message}); ${done}`, undefined, { cause: err });
     }
@@ -71,6 +71,11 @@ export async function writeManifestFiles(dir: string, files: readonly ManifestFi
   }
   await syncDirectory(dir);
   return { written, removed };
+}
+
+/** Removes staged files; a file that cannot be removed (or never existed) does not hide the first error. */
+async function removeQuietly(files: readonly string[]): Promise<void> {
+  await Promise.allSettled(files.map((f) => rm(f, { force: true })));
 }
 
 /** Flushes the folder's entries (the renames and removals); not every platform allows it. */
