@@ -3,9 +3,11 @@
  * made by umoci and everything checked by skopeo, umoci and sqlite3.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseMappings } from '../src/mirror/mapping-file.js';
+import { validateClusterManifest } from '../src/mirror/validate-manifests.js';
 import { renderFbcFromDatabase, pushUmociImage } from './helpers/catalog-fixtures.js';
 import { ferryAsync } from './helpers/cli.js';
 import { runChecked } from './helpers/exec.js';
@@ -164,5 +166,33 @@ describe('sources', () => {
     const r = await ferryAsync(['registry', 'build', '--from-index', ref, '--from-dir', PACKAGES[1]!, '--db-only', '--save', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k']);
+  });
+});
+
+describe('registry images --to', () => {
+  test('mapping on stdout and in mapping.txt, manifests that validate; the mirrored catalog reads back the same', async () => {
+    const ref = `${registry.host}/olm/catalog:to`;
+    const built = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
+    assert.equal(built.status, 0, built.stderr);
+    const dir = tempDir();
+    const manifests = path.join(dir, 'manifests');
+    const r = await ferryAsync(['registry', 'images', '--from', ref, '--to', `${registry.host}/mirror`, '--manifests', manifests, '--catalog-name', 'ferry-test', '--publisher', 'ferry']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, expectedImages.length + 1);
+    const mappingFile = readFileSync(path.join(manifests, 'mapping.txt'), 'utf8');
+    assert.deepEqual(parseMappings(mappingFile, 'mapping.txt').map((m) => `${m.source}=${m.destination}`), lines);
+    for (const file of ['imageContentSourcePolicy.yaml', 'imageDigestMirrorSet.yaml', 'imageTagMirrorSet.yaml', 'catalogSource.yaml'].filter((f) => existsSync(path.join(manifests, f)))) {
+      assert.deepEqual(validateClusterManifest(readFileSync(path.join(manifests, file), 'utf8'), file), [], `${file} validates`);
+    }
+    const catalogLine = lines.find((l) => l.startsWith(`${ref}=`))!;
+    const mirrored = catalogLine.split('=')[1]!;
+    assert.match(readFileSync(path.join(manifests, 'catalogSource.yaml'), 'utf8'), new RegExp(`image: ${mirrored.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    // Mirror the catalog line with ferry itself; the mirrored catalog lists the same images.
+    writeFileSync(path.join(dir, 'catalog-only.txt'), `${catalogLine}\n`);
+    const mirror = await ferryAsync(['image', 'mirror', '-f', path.join(dir, 'catalog-only.txt'), '--json']);
+    assert.equal(mirror.status, 0, mirror.stderr);
+    const back = await ferryAsync(['registry', 'images', '--from', mirrored, '--json']);
+    assert.deepEqual(back.json!.result.images.filter((i: string) => i !== mirrored), expectedImages);
   });
 });

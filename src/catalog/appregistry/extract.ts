@@ -103,18 +103,36 @@ export async function extractTar(archive: string, dest: string, where: string, s
   if (failure !== undefined) throw failure;
 
   const regular = new Set(files);
+  const linkTargets = new Map(links.map((l) => [l.path, l.target]));
   for (const link of links) {
-    // Only links to regular files of the archive are materialized (as copies); anything else is refused.
-    if (!regular.has(link.target)) throw new UnsafeEntryError(link.path, `is a link to ${JSON.stringify(link.target)}, which is not a regular file of the archive`, where);
+    // Links are materialized as copies of the regular file they lead to (through other links too);
+    // a link to a folder, to nothing, or in a loop is refused.
+    const file = resolveLink(link.target, regular, linkTargets);
+    if (file === undefined) {
+      throw new UnsafeEntryError(link.path, `is a link to ${JSON.stringify(link.target)}, which is not a file of the archive (only links to files inside the package folder are accepted)`, where);
+    }
     const to = path.join(dest, ...link.path.split('/'));
     try {
       mkdirSync(path.dirname(to), { recursive: true });
-      copyFileSync(path.join(dest, ...link.target.split('/')), to, fsConstants.COPYFILE_EXCL);
+      copyFileSync(path.join(dest, ...file.split('/')), to, fsConstants.COPYFILE_EXCL);
     } catch (err) {
       throw wrapFsError(err, link.path, where);
     }
   }
   return { files };
+}
+
+/** The regular file `target` leads to, following links of the archive; undefined for anything else. */
+function resolveLink(target: string, regular: ReadonlySet<string>, links: ReadonlyMap<string, string>): string | undefined {
+  const seen = new Set<string>();
+  let current = target;
+  while (!regular.has(current)) {
+    const next = links.get(current);
+    if (next === undefined || seen.has(current)) return undefined;
+    seen.add(current);
+    current = next;
+  }
+  return current;
 }
 
 /** Pipes one entry's bytes to a new file; resolves (never rejects) once the file is closed. */

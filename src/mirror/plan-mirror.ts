@@ -1,0 +1,66 @@
+/**
+ * `registry images --to`: the images of a catalog → `SRC=DST` mappings (for `ferry image mirror -f`
+ * or `oc image mirror -f`) and the cluster manifests that point the cluster at the mirror
+ * (ICSP, IDMS, ITMS, CatalogSource), written with `mapping.txt` into one folder.
+ */
+import { parseReference } from '../oci/reference.js';
+import { buildClusterManifests, type ManifestFile, type MirrorSourcePolicy } from './cluster-manifests.js';
+import { buildMapping, formatMappingFile, type MirrorMapping } from './mapping.js';
+import { mirrorReference, type NamingOptions } from './naming.js';
+import { formatReference } from '../oci/reference.js';
+import { writeManifestFiles } from './write-manifests.js';
+
+export const MAPPING_FILE = 'mapping.txt';
+
+export interface MirrorPlanInput {
+  /** Normalized image references (the catalog image among them, when there is one). */
+  images: readonly string[];
+  /** The catalog image (normalized), for the CatalogSource. */
+  catalog?: string;
+  naming: NamingOptions;
+  manifestsDir: string;
+  catalogName: string;
+  displayName?: string;
+  publisher?: string;
+  mirrorSourcePolicy?: MirrorSourcePolicy;
+}
+
+export interface MirrorPlan {
+  mappings: MirrorMapping[];
+  manifestsDir: string;
+  written: string[];
+  omitted: Array<{ name: string; reason: string }>;
+  catalogMirror?: string;
+  warnings: string[];
+}
+
+export async function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
+  const { mappings, warnings } = buildMapping(input.images, input.naming);
+  const catalogMirror = input.catalog === undefined ? undefined : formatReference(mirrorReference(parseReference(input.catalog), input.naming));
+  const manifests = buildClusterManifests({
+    mappings,
+    catalog: input.catalog === undefined || catalogMirror === undefined ? undefined : { source: input.catalog, mirrored: catalogMirror },
+    catalogName: input.catalogName,
+    ...(input.displayName ? { displayName: input.displayName } : {}),
+    ...(input.publisher ? { publisher: input.publisher } : {}),
+    ...(input.mirrorSourcePolicy ? { mirrorSourcePolicy: input.mirrorSourcePolicy } : {}),
+  });
+  const files: ManifestFile[] = [...manifests.files, { name: MAPPING_FILE, content: formatMappingFile(mappings) }];
+  const { written } = await writeManifestFiles(input.manifestsDir, files, { managedNames: [MAPPING_FILE] });
+  return {
+    mappings,
+    manifestsDir: input.manifestsDir,
+    written,
+    omitted: manifests.omitted,
+    ...(catalogMirror ? { catalogMirror } : {}),
+    warnings: [...warnings, ...manifests.warnings],
+  };
+}
+
+/** A CatalogSource name from the catalog's repository: its last path component, made a DNS-1123 label. */
+export function defaultCatalogName(catalog: string | undefined): string {
+  if (catalog === undefined) return 'ferry-catalog';
+  const last = parseReference(catalog).path.split('/').pop() ?? 'catalog';
+  const name = last.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return name === '' ? 'ferry-catalog' : name;
+}

@@ -1,0 +1,365 @@
+/**
+ * The App Registry client end to end against a local server speaking the protocol (see
+ * helpers/app-registry-server.ts), with real operators from ../shared/corpus: nested and flattened
+ * blobs download, extract and load with loadManifests as expected.json says; pinned releases are
+ * taken; wrong or missing tokens, unreachable endpoints, bad digests, escaping tar entries and empty
+ * namespaces fail with the right exit codes, never print the token, and leave nothing behind.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { downloadAppRegistry, UnsafeEntryError, type AppRegistryProgress } from '../src/catalog/appregistry/index.js';
+import { planEntry } from '../src/catalog/appregistry/entry-policy.js';
+import { loadManifests } from '../src/catalog/load.js';
+import { ExitCode, FerryError } from '../src/errors.js';
+import { IntegrityError } from '../src/oci/digest.js';
+import { DEFAULT_APP_REGISTRY_PACKAGES, startAppRegistryServer, type AppRegistryServer, type ServedPackageSpec, type Tamper } from './helpers/app-registry-server.js';
+import { removeOnExit } from './helpers/cleanup.js';
+import { corpusDir, tempDir } from './helpers/paths.js';
+
+interface ExpectedPackage {
+  packageName: string;
+  defaultChannel: string | null;
+  defaultChannelImplied?: string;
+  channels: Record<string, { head: string; members: string[] }>;
+  csvNames: string[];
+}
+const expected = JSON.parse(readFileSync(path.join(corpusDir, 'expected.json'), 'utf8')) as { packages: Record<string, ExpectedPackage> };
+
+/** A fresh, empty working folder inside its own parent (so "outside the working folder" can be checked). */
+function workDir(): { parent: string; dir: string } {
+  const parent = tempDir('ferry-appregistry-');
+  removeOnExit(parent);
+  const dir = path.join(parent, 'work');
+  mkdirSync(dir);
+  return { parent, dir };
+}
+
+/** Every path under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/')).sort();
+}
+
+async function rejection(promise: Promise<unknown>): Promise<FerryError> {
+  try {
+    await promise;
+  } catch (err) {
+    assert.ok(err instanceof FerryError, `expected a FerryError, got ${String(err)}`);
+    return err;
+  }
+  assert.fail('expected the download to fail');
+}
+
+function spec(repo: string, tamper?: Tamper): ServedPackageSpec {
+  const s = DEFAULT_APP_REGISTRY_PACKAGES.find((p) => p.repo === repo);
+  assert.ok(s, repo);
+  return { ...s, ...(tamper ? { tamper } : {}) };
+}
+
+/** A port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('App Registry download', () => {
+  let server: AppRegistryServer;
+  before(async () => {
+    server = await startAppRegistryServer();
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  it('downloads a namespace of nested and flattened packages that loadManifests loads as expected.json says', async () => {
+    const { dir } = workDir();
+    server.reset();
+    const events: AppRegistryProgress[] = [];
+    const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, onProgress: (e) => events.push(e) }, dir);
+
+    // What came down: every repository at its default release, with the digest the server advertised.
+    assert.deepEqual(
+      result.packages.map((p) => [p.name, p.release, p.layout, p.digest]),
+      server.packages.map((p) => [p.repo, p.defaultRelease, p.layout, `sha256:${p.releases.find((r) => r.release === p.defaultRelease)!.digest}`]),
+    );
+    assert.deepEqual(result.roots, server.packages.map((p) => path.join(dir, p.repo)));
+    assert.deepEqual(new Set(server.packages.map((p) => p.layout)), new Set(['nested', 'flattened']));
+    // Nothing else in the working folder: no temp files or staging folders left.
+    assert.deepEqual(readdirSync(dir).sort(), server.packages.map((p) => p.repo).sort());
+
+    for (const served of server.packages) {
+      const pkgDir = path.join(dir, served.repo);
+      if (served.layout === 'flattened') {
+        assert.deepEqual(readdirSync(pkgDir), ['bundle.yaml'], `${served.repo} holds the one flattened YAML`);
+      } else {
+        // The nested tar's package folder tree, byte for byte as in the corpus.
+        const corpusPkg = path.join(corpusDir, 'package-manifests', served.corpus);
+        const files = tree(corpusPkg);
+        const extracted = tree(path.join(pkgDir, served.repo));
+        assert.deepEqual(extracted, files, `${served.repo} extracted as in the corpus`);
+        for (const f of files.filter((x) => x.endsWith('.yaml'))) {
+          assert.ok(readFileSync(path.join(pkgDir, served.repo, f)).equals(readFileSync(path.join(corpusPkg, f))), `${served.repo}/${f} unchanged`);
+        }
+      }
+    }
+
+    // The loader reads every package as expected.json describes it.
+    const loaded = await loadManifests(result.roots);
+    const byName = new Map(loaded.catalog.packages.map((p) => [p.name, p]));
+    assert.deepEqual([...byName.keys()].sort(), server.packages.map((p) => p.packageName).sort());
+    for (const served of server.packages) {
+      const exp = expected.packages[`package-manifests/${served.corpus}`];
+      assert.ok(exp, `expected.json has ${served.corpus}`);
+      const pkg = byName.get(exp.packageName)!;
+      assert.equal(pkg.defaultChannel, exp.defaultChannel ?? exp.defaultChannelImplied, `${served.repo} default channel`);
+      assert.deepEqual(
+        Object.fromEntries(pkg.channels.map((c) => [c.name, c.head])),
+        Object.fromEntries(Object.entries(exp.channels).map(([name, c]) => [name, c.head])),
+        `${served.repo} channel heads`,
+      );
+      // Nested: every CSV of the folder is a bundle. Flattened: the CSVs the channels reach.
+      const expectedBundles = served.layout === 'nested' ? exp.csvNames : [...new Set(Object.values(exp.channels).flatMap((c) => c.members))].filter((n) => exp.csvNames.includes(n));
+      assert.deepEqual(pkg.bundles.map((b) => b.name).sort(), [...expectedBundles].sort(), `${served.repo} bundles`);
+      assert.equal(pkg.bundles.length, exp.csvNames.length, `${served.repo} bundle count`);
+    }
+
+    // The protocol as the spec has it: listing query, token verbatim on every request, Accept headers.
+    const listing = server.requests.find((r) => r.path === '/cnr/api/v1/packages')!;
+    assert.deepEqual(listing.query, { media_type: 'helm', namespace: server.namespace });
+    assert.equal(listing.accept, 'application/json');
+    assert.ok(server.requests.every((r) => r.authorization === server.token && r.status === 200));
+    const blobs = server.requests.filter((r) => r.path.includes('/blobs/sha256/'));
+    assert.equal(blobs.length, server.packages.length);
+    assert.ok(blobs.every((r) => r.accept === 'application/x-gzip'));
+    // Progress: one listing event, then start/done per package; no event carries the token.
+    assert.deepEqual(events.filter((e) => e.type === 'package-done').map((e) => (e as { name: string }).name), server.packages.map((p) => p.repo));
+    assert.ok(!JSON.stringify(events).includes(server.token!));
+  });
+
+  it('keeps a flattened file byte for byte when the loader can find it, and puts its data keys first when they lie beyond the loader\'s 64 KiB sniff', async () => {
+    const { dir } = workDir();
+    const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['kubeturbo', 'dell-csi-operator'] }, dir);
+    const served = (repo: string): string => server.packages.find((p) => p.repo === repo)!.releases[0]!.flattened!;
+    assert.equal(readFileSync(path.join(dir, 'kubeturbo', 'bundle.yaml'), 'utf8'), served('kubeturbo'));
+    // As served, dell-csi-operator's CRDs (over 64 KiB) come first, hiding the keys the loader sniffs for.
+    assert.ok(served('dell-csi-operator').indexOf('clusterServiceVersions:') > 64 * 1024);
+    const placed = readFileSync(path.join(dir, 'dell-csi-operator', 'bundle.yaml'), 'utf8');
+    assert.match(placed, /^data:\n {2}packages: /);
+    const loaded = await loadManifests(result.roots);
+    assert.deepEqual(loaded.catalog.packages.map((p) => [p.name, p.bundles.length]), [['dell-csi-operator', 5], ['kubeturbo', 6]]);
+  });
+
+  it('takes a pinned release (repo:release) and the default release of an unpinned repository', async () => {
+    const { dir } = workDir();
+    server.reset();
+    const result = await downloadAppRegistry(
+      { endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['sealed-secrets-operator-helm:0.0.1', 'lib-bucket-provisioner:1.0.0', 'etcd'] },
+      dir,
+    );
+    const digestOf = (repo: string, release: string): string => `sha256:${server.packages.find((p) => p.repo === repo)!.releases.find((r) => r.release === release)!.digest}`;
+    assert.deepEqual(
+      result.packages.map((p) => [p.name, p.release, p.layout, p.digest]),
+      [
+        ['etcd', '0.9.2', 'nested', digestOf('etcd', '0.9.2')],
+        ['sealed-secrets-operator-helm', '0.0.1', 'nested', digestOf('sealed-secrets-operator-helm', '0.0.1')],
+        ['lib-bucket-provisioner', '1.0.0', 'flattened', digestOf('lib-bucket-provisioner', '1.0.0')],
+      ],
+    );
+    assert.deepEqual(readdirSync(dir).sort(), ['etcd', 'lib-bucket-provisioner', 'sealed-secrets-operator-helm']);
+    const loaded = await loadManifests(result.roots);
+    const summary = Object.fromEntries(loaded.catalog.packages.map((p) => [p.name, { heads: p.channels.map((c) => `${c.name}=${c.head}`), bundles: p.bundles.map((b) => b.name).sort() }]));
+    assert.deepEqual(summary, {
+      etcd: { heads: ['alpha=etcdoperator.v0.9.2', 'beta=etcdoperator.v0.9.0', 'stable=etcdoperator.v0.9.2'], bundles: ['etcdoperator.v0.6.1', 'etcdoperator.v0.9.0', 'etcdoperator.v0.9.2'] },
+      'lib-bucket-provisioner': { heads: ['alpha=lib-bucket-provisioner.v1.0.0'], bundles: ['lib-bucket-provisioner.v1.0.0'] },
+      'sealed-secrets-operator-helm': { heads: ['alpha=sealed-secrets-operator-helm.v0.0.1'], bundles: ['sealed-secrets-operator-helm.v0.0.1'] },
+    });
+    const releasePaths = server.requests.filter((r) => r.path.endsWith('/helm')).map((r) => r.path);
+    assert.deepEqual(releasePaths, [
+      `/cnr/api/v1/packages/${server.namespace}/etcd/0.9.2/helm`,
+      `/cnr/api/v1/packages/${server.namespace}/sealed-secrets-operator-helm/0.0.1/helm`,
+      `/cnr/api/v1/packages/${server.namespace}/lib-bucket-provisioner/1.0.0/helm`,
+    ]);
+  });
+
+  it('fails with exit 5 on a pinned release or a package the namespace does not have, leaving nothing', async () => {
+    const { dir } = workDir();
+    const noRelease = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['etcd', 'prometheus:9.9.9'] }, dir));
+    assert.equal(noRelease.exitCode, ExitCode.notFound);
+    assert.match(noRelease.message, /prometheus has no release "9\.9\.9" \(releases: 0\.22\.2\)/);
+    assert.deepEqual(readdirSync(dir), [], 'etcd, downloaded first, is removed again');
+
+    const noPackage = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['no-such-operator:1.0.0'] }, dir));
+    assert.equal(noPackage.exitCode, ExitCode.notFound);
+    assert.match(noPackage.message, /has no package no-such-operator \(it has: etcd, prometheus/);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it('fails with exit 4 on a wrong or missing token, saying to pass --auth-token and never printing the token', async () => {
+    const careless = await startAppRegistryServer({ echoAuthorization: true, packages: [spec('etcd')] });
+    try {
+      const { dir } = workDir();
+      const wrong = `basic ${Buffer.from('intruder:hunter2-not-the-token').toString('base64')}`;
+      const err = await rejection(downloadAppRegistry({ endpoint: careless.url, namespace: careless.namespace, authToken: wrong }, dir));
+      assert.equal(err.exitCode, ExitCode.auth);
+      assert.equal(err.code, 'AUTH');
+      assert.match(err.message, /--auth-token/);
+      assert.match(err.message, /token was rejected/);
+      assert.ok(err.message.includes(careless.url), 'names the endpoint');
+      const text = JSON.stringify({ message: err.message, suggestions: err.suggestions, json: err.toJSON() });
+      assert.ok(!text.includes(wrong) && !text.includes(wrong.slice('basic '.length)), `token leaked: ${err.message}`);
+      assert.match(err.message, /<redacted>/, 'the echoed token was scrubbed from the server text');
+      // The token did go out, verbatim.
+      assert.equal(careless.requests[0]!.authorization, wrong);
+
+      const missing = await rejection(downloadAppRegistry({ endpoint: careless.url, namespace: careless.namespace }, dir));
+      assert.equal(missing.exitCode, ExitCode.auth);
+      assert.match(missing.message, /no auth token was given.*--auth-token/);
+      assert.equal(careless.requests[1]!.authorization, undefined);
+      assert.deepEqual(readdirSync(dir), []);
+    } finally {
+      await careless.stop();
+    }
+  });
+
+  it('fails with a connection error naming the endpoint when nothing listens there', async () => {
+    const { dir } = workDir();
+    const endpoint = `http://127.0.0.1:${await closedPort()}/cnr`;
+    const retries: AppRegistryProgress[] = [];
+    const err = await rejection(
+      downloadAppRegistry({ endpoint, namespace: 'ops', authToken: 'basic c2VjcmV0OnNlY3JldA==', maxAttempts: 2, onProgress: (e) => retries.push(e) }, dir),
+    );
+    assert.equal(err.code, 'CONNECTION');
+    assert.equal(err.exitCode, ExitCode.failure);
+    assert.ok(err.message.includes(`cannot reach App Registry ${endpoint}`), err.message);
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.ok(!err.message.includes('c2VjcmV0'));
+    assert.deepEqual(retries.map((e) => e.type), ['retry'], 'one retry before giving up (maxAttempts 2)');
+  });
+
+  it('retries 5xx answers with backoff and then succeeds', async () => {
+    const flaky = await startAppRegistryServer({ failFirst: 2, packages: [spec('etcd')] });
+    try {
+      const { dir } = workDir();
+      const events: AppRegistryProgress[] = [];
+      const result = await downloadAppRegistry({ endpoint: flaky.url, namespace: flaky.namespace, authToken: flaky.token!, onProgress: (e) => events.push(e) }, dir);
+      assert.deepEqual(result.packages.map((p) => p.name), ['etcd']);
+      assert.deepEqual(flaky.requests.map((r) => r.status), [503, 503, 200, 200, 200]);
+      assert.deepEqual(events.filter((e) => e.type === 'retry').map((e) => (e as { reason: string }).reason), ['HTTP 503', 'HTTP 503']);
+    } finally {
+      await flaky.stop();
+    }
+  });
+
+  it('fails with IntegrityError (exit 6) on a blob that does not match its digest, keeping nothing', async () => {
+    const bad = await startAppRegistryServer({ packages: [spec('etcd'), spec('kubeturbo', 'bad-digest')] });
+    try {
+      const { dir } = workDir();
+      const err = await rejection(downloadAppRegistry({ endpoint: bad.url, namespace: bad.namespace, authToken: bad.token! }, dir));
+      assert.ok(err instanceof IntegrityError, `${err.name}: ${err.message}`);
+      assert.equal(err.exitCode, ExitCode.integrity);
+      const digest = bad.packages.find((p) => p.repo === 'kubeturbo')!.releases[0]!.digest;
+      assert.ok(err.message.includes(`expected sha256:${digest}`), err.message);
+      assert.match(err.message, /kubeturbo/);
+      assert.deepEqual(readdirSync(dir), [], 'no temp blob, no extracted kubeturbo, and etcd (downloaded first) removed');
+    } finally {
+      await bad.stop();
+    }
+  });
+
+  describe('refuses blobs whose tar would write outside the package folder (exit 3, nothing written)', () => {
+    const cases: { tamper: Tamper; repo: string; reason: RegExp }[] = [
+      { tamper: 'escape', repo: 'etcd', reason: /has a "\.\." component/ },
+      { tamper: 'escape', repo: 'lib-bucket-provisioner', reason: /has a "\.\." component/ },
+      { tamper: 'absolute', repo: 'etcd', reason: /is an absolute path/ },
+      { tamper: 'symlink', repo: 'etcd', reason: /is a link to ".*etc\/passwd", outside the package folder/ },
+      { tamper: 'device', repo: 'etcd', reason: /is a device \(CharacterDevice\)/ },
+    ];
+    for (const c of cases) {
+      it(`${c.tamper} entry in ${c.repo}`, async () => {
+        const evil = await startAppRegistryServer({ packages: [spec('prometheus'), spec(c.repo, c.tamper)] });
+        try {
+          const { parent, dir } = workDir();
+          const served = evil.packages.find((p) => p.repo === c.repo)!;
+          const err = await rejection(downloadAppRegistry({ endpoint: evil.url, namespace: evil.namespace, authToken: evil.token! }, dir));
+          assert.ok(err instanceof UnsafeEntryError, `${err.name}: ${err.message}`);
+          assert.equal(err.exitCode, ExitCode.invalidInput);
+          assert.ok(err.message.includes(JSON.stringify(served.evilEntry)), `names the entry ${served.evilEntry}: ${err.message}`);
+          assert.match(err.message, c.reason);
+          assert.match(err.message, new RegExp(`package ${evil.namespace}/${c.repo} release`));
+          assert.deepEqual(readdirSync(dir), [], 'the working folder is empty again');
+          assert.deepEqual(tree(parent), ['work'], 'nothing was written beside the working folder');
+          if (c.tamper === 'absolute') assert.ok(!existsSync(served.evilEntry!), `${served.evilEntry} was not created`);
+        } finally {
+          await evil.stop();
+        }
+      });
+    }
+  });
+
+  it('fails with "no manifests downloaded" (exit 5) for an empty or unknown namespace', async () => {
+    const empty = await startAppRegistryServer({ packages: [spec('etcd')], emptyNamespaces: ['nothing-here'] });
+    try {
+      for (const namespace of ['nothing-here', 'never-created']) {
+        const { dir } = workDir();
+        const err = await rejection(downloadAppRegistry({ endpoint: empty.url, namespace, authToken: empty.token! }, dir));
+        assert.equal(err.exitCode, ExitCode.notFound);
+        assert.match(err.message, /^no manifests downloaded: /);
+        assert.ok(err.message.includes(`namespace "${namespace}"`) && err.message.includes(empty.url), err.message);
+        assert.deepEqual(readdirSync(dir), []);
+      }
+    } finally {
+      await empty.stop();
+    }
+  });
+
+  it('refuses to download into a working folder that already holds a package folder', async () => {
+    const { dir } = workDir();
+    mkdirSync(path.join(dir, 'etcd'));
+    const err = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['etcd'] }, dir));
+    assert.equal(err.exitCode, ExitCode.usage);
+    assert.match(err.message, /already holds .*etcd/);
+    assert.deepEqual(tree(dir), ['etcd']);
+  });
+});
+
+describe('App Registry tar entry policy', () => {
+  const where = 'blob';
+  const refused = (entry: Parameters<typeof planEntry>[0]): string => {
+    try {
+      planEntry(entry, where);
+    } catch (err) {
+      assert.ok(err instanceof UnsafeEntryError);
+      assert.equal(err.entry, entry.path);
+      return err.message;
+    }
+    return assert.fail(`${entry.path} was accepted`);
+  };
+
+  it('accepts plain files and folders, normalizing "./" and repeated slashes', () => {
+    assert.deepEqual(planEntry({ path: './etcd//0.9.2/x.yaml', type: 'File', size: 3 }, where), { kind: 'file', path: 'etcd/0.9.2/x.yaml', size: 3 });
+    assert.deepEqual(planEntry({ path: 'etcd/', type: 'Directory', size: 0 }, where), { kind: 'dir', path: 'etcd' });
+    assert.equal(planEntry({ path: './', type: 'Directory', size: 0 }, where), undefined);
+    assert.deepEqual(planEntry({ path: 'etcd/a.yaml', type: 'SymbolicLink', linkpath: '0.9.2/x.yaml', size: 0 }, where), { kind: 'link', path: 'etcd/a.yaml', target: 'etcd/0.9.2/x.yaml' });
+    assert.deepEqual(planEntry({ path: 'etcd/b.yaml', type: 'Link', linkpath: 'etcd/0.9.2/x.yaml', size: 0 }, where), { kind: 'link', path: 'etcd/b.yaml', target: 'etcd/0.9.2/x.yaml' });
+  });
+
+  it('refuses absolute paths, ".." anywhere, links leaving the folder, devices and FIFOs', () => {
+    assert.match(refused({ path: '/etc/cron.d/x', type: 'File', size: 1 }), /absolute path/);
+    assert.match(refused({ path: 'C:\\Windows\\x', type: 'File', size: 1 }), /absolute path/);
+    assert.match(refused({ path: 'a/../../b', type: 'File', size: 1 }), /"\.\." component/);
+    assert.match(refused({ path: 'a\\..\\..\\b', type: 'File', size: 1 }), /"\.\." component/);
+    assert.match(refused({ path: 'a/..', type: 'Directory', size: 0 }), /"\.\." component/);
+    assert.match(refused({ path: 'a/l', type: 'SymbolicLink', linkpath: '../../x', size: 0 }), /link to "\.\.\/\.\.\/x", outside/);
+    assert.match(refused({ path: 'a/l', type: 'SymbolicLink', linkpath: '/etc/passwd', size: 0 }), /absolute path "\/etc\/passwd"/);
+    assert.match(refused({ path: 'a/h', type: 'Link', linkpath: 'b/../../x', size: 0 }), /outside the package folder/);
+    assert.match(refused({ path: 'a/dev', type: 'BlockDevice', size: 0 }), /is a device/);
+    assert.match(refused({ path: 'a/fifo', type: 'FIFO', size: 0 }), /is a FIFO/);
+    assert.match(refused({ path: 'a/sparse', type: 'SparseFile', size: 0 }), /unsupported type SparseFile/);
+  });
+});
