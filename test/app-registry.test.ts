@@ -6,13 +6,16 @@
  * namespaces fail with the right exit codes, never print the token, and leave nothing behind.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { create as createTar } from 'tar';
 import { downloadAppRegistry, UnsafeEntryError, type AppRegistryProgress } from '../src/catalog/appregistry/index.js';
 import { planEntry } from '../src/catalog/appregistry/entry-policy.js';
+import { extractTar } from '../src/catalog/appregistry/extract.js';
+import { ArchiveError } from '../src/oci/archive/tar-header.js';
 import { loadManifests } from '../src/catalog/load.js';
 import { ExitCode, FerryError } from '../src/errors.js';
 import { IntegrityError } from '../src/oci/digest.js';
@@ -361,5 +364,58 @@ describe('App Registry tar entry policy', () => {
     assert.match(refused({ path: 'a/dev', type: 'BlockDevice', size: 0 }), /is a device/);
     assert.match(refused({ path: 'a/fifo', type: 'FIFO', size: 0 }), /is a FIFO/);
     assert.match(refused({ path: 'a/sparse', type: 'SparseFile', size: 0 }), /unsupported type SparseFile/);
+  });
+});
+
+describe('App Registry extraction', () => {
+  it('writes in-folder symbolic and hard links as copies of their target files (no links on disk)', async () => {
+    const { dir } = workDir();
+    const src = path.join(dir, 'src', 'pkg', '1.0');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(path.join(src, 'csv.yaml'), 'kind: ClusterServiceVersion\n');
+    symlinkSync('csv.yaml', path.join(src, 'sym.yaml'));
+    linkSync(path.join(src, 'csv.yaml'), path.join(src, 'hard.yaml'));
+    const archive = path.join(dir, 'blob.tar.gz');
+    // Synchronous: tar 7's async create with links now and then throws "write after end" after resolving.
+    createTar({ sync: true, gzip: true, file: archive, cwd: path.join(dir, 'src') }, ['pkg']);
+    const out = path.join(dir, 'out');
+    mkdirSync(out);
+    const { files } = await extractTar(archive, out, 'blob');
+    // One regular file in the tar (the hard link and the symlink are link entries), three files on disk.
+    assert.equal(files.length, 1);
+    for (const name of ['csv.yaml', 'sym.yaml', 'hard.yaml']) {
+      const f = path.join(out, 'pkg', '1.0', name);
+      assert.ok(lstatSync(f).isFile(), `${name} is a plain file`);
+      assert.equal(readFileSync(f, 'utf8'), 'kind: ClusterServiceVersion\n');
+    }
+  });
+
+  it('refuses a link to a folder, and a blob that is not a (gzip) tar, with exit 3', async () => {
+    const { dir } = workDir();
+    const src = path.join(dir, 'src', 'pkg');
+    mkdirSync(path.join(src, 'v1'), { recursive: true });
+    writeFileSync(path.join(src, 'v1', 'a.yaml'), 'a: 1\n');
+    symlinkSync('v1', path.join(src, 'current'));
+    const archive = path.join(dir, 'blob.tar.gz');
+    // Synchronous: tar 7's async create with links now and then throws "write after end" after resolving.
+    createTar({ sync: true, gzip: true, file: archive, cwd: path.join(dir, 'src') }, ['pkg']);
+    mkdirSync(path.join(dir, 'out1'));
+    await assert.rejects(extractTar(archive, path.join(dir, 'out1'), 'blob'), (err: unknown) => {
+      assert.ok(err instanceof UnsafeEntryError);
+      assert.equal(err.exitCode, ExitCode.invalidInput);
+      assert.equal(err.entry, 'pkg/current');
+      assert.match(err.message, /is a link to "pkg\/v1", which is not a file of the archive/);
+      return true;
+    });
+
+    const garbage = path.join(dir, 'garbage.tar.gz');
+    writeFileSync(garbage, 'this is not a tar\n'.repeat(64));
+    mkdirSync(path.join(dir, 'out2'));
+    await assert.rejects(extractTar(garbage, path.join(dir, 'out2'), 'blob'), (err: unknown) => {
+      assert.ok(err instanceof ArchiveError);
+      assert.equal(err.exitCode, ExitCode.invalidInput);
+      assert.match(err.message, /^blob: not a readable tar or gzip tar/);
+      return true;
+    });
   });
 });

@@ -10,7 +10,9 @@
  * sniff and the folder would load as "no operator manifests found". For such a file only, the outer
  * document is re-written with `data` first and `packages`, `clusterServiceVersions` ahead of the CRDs;
  * the three values are strings and are carried over unchanged, and the re-written text is checked to
- * read back as exactly the same documents before it is used.
+ * read back as exactly the same documents before it is used. (The same re-write is used for a file
+ * whose sniffed head has a `packageName:` line at column 0, which the loader would take for a
+ * package file.)
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -30,6 +32,7 @@ const PACKAGE_FILE_NAME = /(^|\.)package\.ya?ml$/i;
 const SNIFF_LIMIT = 64 * 1024;
 const DATA_KEY = /^data\s*:/m;
 const FLATTENED_DATA = /^\s*(clusterServiceVersions|packages)\s*:/m;
+const PACKAGE_NAME_LINE = /^packageName\s*:/m;
 const KEY_ORDER = ['packages', 'clusterServiceVersions', 'customResourceDefinitions'];
 
 /** The name the flattened file gets in its package folder. */
@@ -39,10 +42,14 @@ export function flattenedFileName(original: string): string {
   return usable ? base : FLATTENED_FILE_NAME;
 }
 
-/** True when the loader's discovery recognizes `text` as a single-file flattened manifest. */
+/**
+ * True when the loader's discovery recognizes `text` as a single-file flattened manifest: its sniff
+ * sees `data:` and a data key, and does not see a `packageName:` line at column 0 (which would make
+ * the folder pass for a package-manifest folder; possible with under-indented quoted scalars).
+ */
 export function loaderRecognizes(text: string): boolean {
   const head = Buffer.from(text, 'utf8').subarray(0, SNIFF_LIMIT).toString('utf8');
-  return DATA_KEY.test(head) && FLATTENED_DATA.test(head);
+  return DATA_KEY.test(head) && FLATTENED_DATA.test(head) && !PACKAGE_NAME_LINE.test(head);
 }
 
 /**
