@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseMappings } from '../src/mirror/mapping-file.js';
 import { validateClusterManifest } from '../src/mirror/validate-manifests.js';
+import { startAppRegistryServer } from './helpers/app-registry-server.js';
 import { renderFbcFromDatabase, pushUmociImage } from './helpers/catalog-fixtures.js';
 import { ferryAsync } from './helpers/cli.js';
 import { runChecked } from './helpers/exec.js';
@@ -194,5 +195,27 @@ describe('registry images --to', () => {
     assert.equal(mirror.status, 0, mirror.stderr);
     const back = await ferryAsync(['registry', 'images', '--from', mirrored, '--json']);
     assert.deepEqual(back.json!.result.images.filter((i: string) => i !== mirrored), expectedImages);
+  });
+});
+
+describe('App Registry source', () => {
+  test('registry build --appregistry-namespace → push → registry images --from lists what the database gives', async () => {
+    const server = await startAppRegistryServer();
+    try {
+      const ref = `${registry.host}/olm/appregistry:v1`;
+      const built = await ferryAsync(['registry', 'build', '--appregistry-namespace', server.namespace, '--appregistry-endpoint', server.url, '--auth-token', server.token!, '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
+      assert.equal(built.status, 0, built.stderr);
+      assert.deepEqual(built.json!.result.catalogPackages, server.packages.map((p) => p.name.split('/').pop()!).sort());
+      assert.ok(!built.stdout.includes(server.token!) && !built.stderr.includes(server.token!), 'the token never appears');
+      const out = tempDir();
+      const db = await ferryAsync(['registry', 'build', '--appregistry-namespace', server.namespace, '--appregistry-endpoint', server.url, '--auth-token', server.token!, '--db-only', '--save', out, '--json']);
+      const fromDb = await ferryAsync(['registry', 'images', '--from-db', db.json!.result.database, '--json']);
+      const fromImage = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+      assert.deepEqual(fromImage.json!.result.images, [...fromDb.json!.result.images, ref].sort());
+      const wrong = await ferryAsync(['registry', 'build', '--appregistry-namespace', server.namespace, '--appregistry-endpoint', server.url, '--auth-token', 'basic d3Jvbmc=', '--db-only', '--save', tempDir(), '--json']);
+      assert.equal(wrong.status, 4);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -1,6 +1,6 @@
 /**
- * `registry build`: sources (manifest folders, bundle images, an existing database or catalog
- * image to start from) → database → (unless only the database is wanted) a catalog image pushed or
+ * `registry build`: sources (manifest folders, App Registry namespaces, bundle images, an existing
+ * database or catalog image to start from) → database → (unless only the database is wanted) a catalog image pushed or
  * saved. Everything happens in a temp folder first, so a failure leaves no output behind.
  */
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +13,7 @@ import { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
 import type { ModeOption } from '../graph.js';
 import { loadManifests } from '../load.js';
+import { downloadAppRegistry, type DownloadAppRegistryOptions } from '../appregistry/index.js';
 import { buildCatalogImage, type BuiltCatalogImage } from '../image/build-catalog-image.js';
 import { readCatalogImage } from '../image/read-catalog-image.js';
 import { unpackBundleImages } from '../image/unpack-bundle-images.js';
@@ -30,8 +31,8 @@ export interface CatalogSources {
   fromDb?: string;
   /** Start from the database of this catalog image. */
   fromIndex?: string;
-  /** Extra manifest roots prepared by the caller (e.g. App Registry downloads). */
-  extraRoots?: readonly string[];
+  /** An App Registry namespace to download every operator of (or those named). */
+  appRegistry?: Omit<DownloadAppRegistryOptions, 'signal'>;
   mode?: ModeOption;
 }
 
@@ -73,7 +74,8 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
       await copyFile(catalog.content.database, database);
     }
     const bundleImages = options.bundles?.length ? await unpackBundleImages(options.bundles, path.join(work, 'bundles'), stores, signal) : new Map<string, string>();
-    const roots = [...(options.fromDirs ?? []), ...(options.extraRoots ?? []), ...bundleImages.keys()];
+    const appRegistryRoots = options.appRegistry ? (await downloadAppRegistry({ ...options.appRegistry, ...signal }, path.join(work, 'appregistry'))).roots : [];
+    const roots = [...(options.fromDirs ?? []), ...appRegistryRoots, ...bundleImages.keys()];
     const loaded = roots.length > 0 ? await loadManifests(roots, { mode: options.mode ?? 'auto', bundleImages }) : { catalog: { packages: [] }, notes: [], warnings: [] };
     const started = options.fromDb !== undefined || options.fromIndex !== undefined;
     const { db } = started ? await openDatabase(database) : { db: await createDatabase() };

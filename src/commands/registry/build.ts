@@ -5,6 +5,7 @@ import { copyProgress } from '../../cli/copy-progress.js';
 import { modeFlag, optionalFromDirFlag } from '../../cli/flags.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import { buildCatalog, type BuildCatalogResult } from '../../catalog/operations/build-catalog.js';
+import { DEFAULT_APP_REGISTRY_ENDPOINT } from '../../catalog/appregistry/index.js';
 import { DEFAULT_BASE_IMAGE } from '../../catalog/image/catalog-labels.js';
 import { UsageError } from '../../errors.js';
 
@@ -20,6 +21,10 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
 
   static override flags = {
     'from-dir': optionalFromDirFlag,
+    'appregistry-namespace': Flags.string({ description: 'App Registry namespace whose operators to add (every one, or those named with --appregistry-packages).' }),
+    'appregistry-endpoint': Flags.string({ description: 'App Registry endpoint (with --appregistry-namespace).', default: DEFAULT_APP_REGISTRY_ENDPOINT }),
+    'appregistry-packages': Flags.string({ description: 'Only these operators of the namespace; PKG:RELEASE pins a release (default: each one\'s default release).', multiple: true, delimiter: ',', dependsOn: ['appregistry-namespace'] }),
+    'auth-token': Flags.string({ description: 'App Registry token, sent as the Authorization header (e.g. "basic dXNlcjpwYXNz").', dependsOn: ['appregistry-namespace'] }),
     bundles: Flags.string({ description: 'Bundle images to add (pulled; /manifests and /metadata unpacked; the image becomes a related image). Comma-separated or repeated.', multiple: true, delimiter: ',' }),
     'from-db': Flags.string({ description: 'Start from this database (it is read, never modified).', exclusive: ['from-index'] }),
     'from-index': Flags.string({ description: 'Start from the database of this catalog image.', exclusive: ['from-db'] }),
@@ -40,10 +45,22 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
       ...(flags.bundles ? { bundles: flags.bundles } : {}),
       ...(flags['from-db'] ? { fromDb: flags['from-db'] } : {}),
       ...(flags['from-index'] ? { fromIndex: flags['from-index'] } : {}),
+      ...(flags['appregistry-namespace']
+        ? {
+            appRegistry: {
+              namespace: flags['appregistry-namespace'],
+              endpoint: flags['appregistry-endpoint'],
+              ...(flags['auth-token'] ? { authToken: flags['auth-token'] } : {}),
+              ...(flags['appregistry-packages'] ? { packages: flags['appregistry-packages'] } : {}),
+              tlsVerify: flags['src-tls-verify'] ?? flags['tls-verify'] ?? true,
+              ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
+            },
+          }
+        : {}),
       mode: flags.mode,
     };
-    if (!flags['from-dir'] && !flags.bundles && !flags['from-db'] && !flags['from-index']) {
-      throw new UsageError('nothing to build from: give --from-dir, --bundles, --from-db or --from-index');
+    if (!flags['from-dir'] && !flags.bundles && !flags['from-db'] && !flags['from-index'] && !flags['appregistry-namespace']) {
+      throw new UsageError('nothing to build from: give --from-dir, --appregistry-namespace, --bundles, --from-db or --from-index');
     }
     if (flags['db-only'] && !flags.save) throw new UsageError('--db-only needs --save DIR (the folder that receives index.db)');
     if (!flags['db-only'] && !flags.to && !flags.save) throw new UsageError('say where the catalog image goes: --to REF (push) or --save FILE (tarball); or --db-only --save DIR');
