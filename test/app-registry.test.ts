@@ -145,15 +145,14 @@ describe('App Registry download', () => {
     assert.ok(!JSON.stringify(events).includes(server.token!));
   });
 
-  it('keeps a flattened file byte for byte when the loader can find it, and puts its data keys first when they lie beyond the loader\'s 64 KiB sniff', async () => {
+  it('keeps flattened files byte for byte, also when their data keys lie beyond the first 64 KiB (CRDs first)', async () => {
     const { dir } = workDir();
     const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['kubeturbo', 'dell-csi-operator'] }, dir);
     const served = (repo: string): string => server.packages.find((p) => p.repo === repo)!.releases[0]!.flattened!;
     assert.equal(readFileSync(path.join(dir, 'kubeturbo', 'bundle.yaml'), 'utf8'), served('kubeturbo'));
-    // As served, dell-csi-operator's CRDs (over 64 KiB) come first, hiding the keys the loader sniffs for.
+    // As served, dell-csi-operator's CRDs (over 64 KiB) come first; the loader still finds the file.
     assert.ok(served('dell-csi-operator').indexOf('clusterServiceVersions:') > 64 * 1024);
-    const placed = readFileSync(path.join(dir, 'dell-csi-operator', 'bundle.yaml'), 'utf8');
-    assert.match(placed, /^data:\n {2}packages: /);
+    assert.equal(readFileSync(path.join(dir, 'dell-csi-operator', 'bundle.yaml'), 'utf8'), served('dell-csi-operator'));
     const loaded = await loadManifests(result.roots);
     assert.deepEqual(loaded.catalog.packages.map((p) => [p.name, p.bundles.length]), [['dell-csi-operator', 5], ['kubeturbo', 6]]);
   });

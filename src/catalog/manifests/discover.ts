@@ -4,7 +4,7 @@
  * holding many of these, found by walking it (hidden entries skipped).
  */
 import { openSync, readSync, closeSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ProblemList } from '../problems.js';
 import { annotationsFile } from './bundle-dir.js';
@@ -17,7 +17,9 @@ export type ManifestSource =
 
 const PACKAGE_FILE_NAME = /(^|\.)package\.ya?ml$/i;
 const PACKAGE_NAME_LINE = /^packageName\s*:/m;
-const FLATTENED_DATA = /^\s*(clusterServiceVersions|packages)\s*:/m;
+const FLATTENED_DATA = /^\s*(clusterServiceVersions|packages)\s*:|"(clusterServiceVersions|packages)"\s*:/m;
+/** `data:` at column 0 (YAML) or a `"data":` key (JSON). */
+const DATA_KEY = /^data\s*:|"data"\s*:/m;
 const SNIFF_LIMIT = 64 * 1024;
 
 export async function discoverSources(roots: readonly string[], problems: ProblemList): Promise<ManifestSource[]> {
@@ -68,14 +70,22 @@ async function hasPackageFile(files: string[]): Promise<boolean> {
   if (files.some((f) => PACKAGE_FILE_NAME.test(path.basename(f)))) return true;
   for (const f of files) {
     const text = await sniff(f);
-    if (text !== undefined && PACKAGE_NAME_LINE.test(text)) return true;
+    // A flattened manifest may show a `packageName:` line (inside its packages string): not a package file.
+    if (text !== undefined && PACKAGE_NAME_LINE.test(text) && !(await isFlattenedFile(f))) return true;
   }
   return false;
 }
 
+/**
+ * A single-file flattened manifest: a top-level `data` key (YAML or JSON) whose map holds
+ * `clusterServiceVersions` or `packages`. App Registry blobs put `customResourceDefinitions` first,
+ * so those keys may lie far beyond the first bytes: when the head shows `data`, the whole file is read.
+ */
 async function isFlattenedFile(file: string): Promise<boolean> {
-  const text = await sniff(file);
-  return text !== undefined && /^data\s*:/m.test(text) && FLATTENED_DATA.test(text);
+  const head = await sniff(file);
+  if (head === undefined || !DATA_KEY.test(head)) return false;
+  if (FLATTENED_DATA.test(head)) return true;
+  return FLATTENED_DATA.test(await readFile(file, 'utf8'));
 }
 
 /** The first bytes of a file, enough to recognise a package file or a flattened manifest. */
