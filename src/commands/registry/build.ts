@@ -5,7 +5,7 @@ import { copyProgress } from '../../cli/copy-progress.js';
 import { modeFlag, optionalFromDirFlag } from '../../cli/flags.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import { buildCatalog, type BuildCatalogResult } from '../../catalog/operations/build-catalog.js';
-import { DEFAULT_APP_REGISTRY_ENDPOINT } from '../../catalog/appregistry/index.js';
+import { DEFAULT_APP_REGISTRY_ENDPOINT, type AppRegistryProgress } from '../../catalog/appregistry/index.js';
 import { DEFAULT_BASE_IMAGE } from '../../catalog/image/catalog-labels.js';
 import { UsageError } from '../../errors.js';
 
@@ -54,6 +54,10 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
               ...(flags['appregistry-packages'] ? { packages: flags['appregistry-packages'] } : {}),
               tlsVerify: flags['src-tls-verify'] ?? flags['tls-verify'] ?? true,
               ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
+              onProgress: (e: AppRegistryProgress) => {
+                if (e.type === 'listed') this.info(`App Registry ${e.namespace}: ${e.selected} of ${e.available} operators`);
+                else if (e.type === 'package-done') this.info(`downloaded ${e.name} ${e.release} (${e.layout}, ${e.files} files) ${e.digest}`);
+              },
             },
           }
         : {}),
