@@ -219,3 +219,13 @@ describe('App Registry source', () => {
     }
   });
 });
+
+describe('starting catalogs', () => {
+  test('a package loaded again replaces the starting one, with a warning that says so', async () => {
+    const out = tempDir();
+    const r = await ferryAsync(['registry', 'build', '--from-db', database, '--from-dir', PACKAGES[0]!, '--db-only', '--save', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k', 'etcd']);
+    assert.ok(r.json!.warnings.some((w: string) => /package argocd-operator was in the starting catalog and is replaced/.test(w)));
+  });
+});

@@ -80,7 +80,10 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
     const started = options.fromDb !== undefined || options.fromIndex !== undefined;
     const { db } = started ? await openDatabase(database) : { db: await createDatabase() };
     let catalogPackages: string[];
+    const replaced: string[] = [];
     try {
+      const before = new Set(new CatalogQueries(db).listPackages());
+      for (const pkg of loaded.catalog.packages) if (before.has(pkg.name)) replaced.push(pkg.name);
       writePackages(db, loaded.catalog.packages);
       catalogPackages = new CatalogQueries(db).listPackages().sort();
       if (started) db.exec('VACUUM');
@@ -88,7 +91,9 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
     } finally {
       db.close();
     }
-    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: loaded.warnings };
+    // Unlike opm index add, a package loaded again replaces the starting catalog's package whole.
+    const replacedWarnings = replaced.map((name) => `package ${name} was in the starting catalog and is replaced by the one loaded now (its earlier bundles are not kept)`);
+    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: [...loaded.warnings, ...replacedWarnings] };
     if (options.destination === undefined) {
       const target = path.join(options.databaseDir!, DATABASE_FILE_NAME);
       await saveCopy(database, target);
