@@ -25,6 +25,16 @@ export interface FbcImages extends ListImagesResult {
 }
 
 export async function listFbcImages(configsDir: string): Promise<FbcImages> {
+  const { pairs, bundles, packages } = await readFbc(configsDir);
+  return { ...normalizeImages(pairs), bundles, packages };
+}
+
+/** Every (image, bundle) pair of the catalog, as they are written. */
+export async function listFbcImageBundles(configsDir: string): Promise<Array<{ image: string; bundle: string }>> {
+  return (await readFbc(configsDir)).pairs;
+}
+
+async function readFbc(configsDir: string): Promise<{ pairs: Array<{ image: string; bundle: string }>; bundles: number; packages: string[] }> {
   const problems: Problem[] = [];
   const pairs: Array<{ image: string; bundle: string }> = [];
   const packages = new Set<string>();
@@ -55,7 +65,7 @@ export async function listFbcImages(configsDir: string): Promise<FbcImages> {
     }
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return { ...normalizeImages(pairs), bundles, packages: [...packages].sort() };
+  return { pairs, bundles, packages: [...packages].sort() };
 }
 
 /** JSON and YAML files under `dir`, minus what `.indexignore` files exclude, in a stable order. */

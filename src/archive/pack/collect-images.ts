@@ -1,0 +1,148 @@
+/**
+ * The gathering half of `ferry pack`: the catalog image and every image its bundles name are
+ * copied into a cache (an OCI layout, each image named by its normalized source reference), with
+ * digests unchanged and whole indexes. The cache is what a later write turns into the archive.
+ *
+ * Resumable by construction: blobs in the cache are verified files and are never fetched again; an
+ * image named by digest that the cache holds is not even asked for. An image that cannot be copied
+ * (gone upstream, denied) is recorded with the bundles that need it, and the others go on.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { listFbcImageBundles } from '../../catalog/fbc/fbc-images.js';
+import { readCatalogImage } from '../../catalog/image/read-catalog-image.js';
+import { openDatabase } from '../../catalog/sqlite/database.js';
+import { CatalogQueries } from '../../catalog/sqlite/queries.js';
+import { FerryError, errorToTransfer, type TransferredError } from '../../errors.js';
+import { CopyEngine } from '../../oci/copy/engine.js';
+import type { ImageLocation } from '../../oci/copy/location.js';
+import type { CopyListener } from '../../oci/copy/progress.js';
+import { mapSettled } from '../../oci/copy/limiter.js';
+import { isDigest } from '../../oci/digest.js';
+import { LayoutStore } from '../../oci/layout/layout-store.js';
+import { formatReference, normalizeReference, parseReference } from '../../oci/reference.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { StoreSet } from '../../oci/store-set.js';
+import { parseImageName } from '../../oci/transport.js';
+
+export interface CollectOptions {
+  /** The catalog image (a registry reference). */
+  catalog: string;
+  /** The cache folder (kept between runs). */
+  cacheDir: string;
+  registry?: RegistryOptions;
+  jobs?: number;
+  /** False: the first image that cannot be copied fails the whole run. Default true. */
+  continueOnError?: boolean;
+  signal?: AbortSignal;
+  onEvent?: CopyListener;
+}
+
+export interface CollectedImage {
+  /** Normalized source reference, also its ref name in the cache. */
+  source: string;
+  digest: string;
+  mediaType: string;
+  platforms: string[];
+  bundles: string[];
+}
+
+export interface MissingImage {
+  source: string;
+  bundles: string[];
+  error: TransferredError;
+}
+
+export interface CollectResult {
+  layoutDir: string;
+  catalog: CollectedImage & { kind: 'sqlite' | 'fbc'; database?: string; configsDir?: string };
+  images: CollectedImage[];
+  missing: MissingImage[];
+  /** Strings in the catalog that are not image references, with their bundles. */
+  invalid: Array<{ image: string; reason: string; bundles: string[] }>;
+}
+
+export async function collectImages(options: CollectOptions): Promise<CollectResult> {
+  const layoutDir = path.join(options.cacheDir, 'layout');
+  const cache = await LayoutStore.create(layoutDir);
+  const stores = new StoreSet(options.registry ? { source: options.registry } : {});
+  const engine = new CopyEngine({ ...(options.jobs ? { jobs: options.jobs } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+  const signal = options.signal ? { signal: options.signal } : {};
+  try {
+    const catalogRef = normalizeReference(options.catalog);
+    const catalogCopy = await copyInto(engine, stores, cache, catalogRef, []);
+    const work = path.join(options.cacheDir, 'catalog');
+    await mkdir(work, { recursive: true });
+    const cached: ImageLocation = { store: cache, repository: '', reference: catalogRef, display: `${catalogRef} (cached)` };
+    const content = (await readCatalogImage(cached, work, signal)).content;
+    const pairs = content.kind === 'sqlite' ? await sqlitePairs(content.database) : await listFbcImageBundles(content.configsDir);
+    const { images: wanted, invalid } = groupByImage(pairs);
+
+    const settled = await mapSettled([...wanted.keys()], options.jobs ?? 6, (ref) => copyInto(engine, stores, cache, ref, wanted.get(ref)!));
+    const images: CollectedImage[] = [];
+    const missing: MissingImage[] = [];
+    settled.forEach((s, i) => {
+      const ref = [...wanted.keys()][i]!;
+      if (s.status === 'fulfilled') images.push(s.value);
+      else missing.push({ source: ref, bundles: wanted.get(ref)!, error: errorToTransfer(s.reason) });
+    });
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (missing.length > 0 && options.continueOnError === false) {
+      const first = missing[0]!;
+      throw new FerryError(first.error.code, `${first.source} (needed by ${first.bundles.join(', ')}): ${first.error.message}`, first.error.exitCode);
+    }
+    return {
+      layoutDir,
+      catalog: { ...catalogCopy, kind: content.kind, ...(content.kind === 'sqlite' ? { database: content.database } : { configsDir: content.configsDir }) },
+      images,
+      missing,
+      invalid,
+    };
+  } finally {
+    await stores.close();
+  }
+}
+
+/** Copies one image into the cache under its source reference (skipped when a digest reference is already there). */
+async function copyInto(engine: CopyEngine, stores: StoreSet, cache: LayoutStore, ref: string, bundles: string[]): Promise<CollectedImage> {
+  const reference = parseReference(ref);
+  const name = formatReference(reference);
+  if (reference.digest !== undefined && isDigest(reference.digest)) {
+    const present = await cache.headManifest('', name);
+    if (present?.digest === reference.digest) return { source: name, digest: present.digest, mediaType: present.mediaType, platforms: [], bundles };
+  }
+  const source = await stores.locate(parseImageName(name), 'source');
+  const copied = await engine.copyImage(source, { store: cache, repository: '', reference: name, display: `cache:${name}` });
+  return { source: name, digest: copied.digest, mediaType: copied.mediaType, platforms: copied.platforms, bundles };
+}
+
+async function sqlitePairs(database: string): Promise<Array<{ image: string; bundle: string }>> {
+  const { db } = await openDatabase(database);
+  try {
+    return new CatalogQueries(db).listImagesWithBundles();
+  } finally {
+    db.close();
+  }
+}
+
+/** Normalized image → the bundles naming it (sorted); strings that are not references listed apart. */
+function groupByImage(pairs: ReadonlyArray<{ image: string; bundle: string }>): { images: Map<string, string[]>; invalid: CollectResult['invalid'] } {
+  const images = new Map<string, Set<string>>();
+  const invalid = new Map<string, { reason: string; bundles: Set<string> }>();
+  for (const { image, bundle } of pairs) {
+    if (image === '') continue;
+    try {
+      const ref = normalizeReference(image);
+      images.set(ref, (images.get(ref) ?? new Set()).add(bundle));
+    } catch (err) {
+      const entry = invalid.get(image) ?? { reason: (err as Error).message, bundles: new Set<string>() };
+      entry.bundles.add(bundle);
+      invalid.set(image, entry);
+    }
+  }
+  return {
+    images: new Map([...images.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, [...v].sort()])),
+    invalid: [...invalid.entries()].map(([image, v]) => ({ image, reason: v.reason, bundles: [...v.bundles].sort() })),
+  };
+}
+
