@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { parseChecksums } from '../src/archive/checksums.js';
 import { collectImages } from '../src/archive/pack/collect-images.js';
 import { writeArchive } from '../src/archive/pack/write-archive.js';
@@ -99,4 +99,19 @@ test('the archive: skopeo reads images out of it by source reference; sha256sum 
     const stream = set.openVerified(entry.path, `sha256:${entry.sha256}`);
     for await (const _ of stream) void _;
   }
+});
+
+test('ferry pack: exit 7 with the missing image and its bundle listed, the archive written; --no-continue-on-error fails first and writes nothing', async () => {
+  const dir = tempDir();
+  const cacheDir = tempDir();
+  const r = await ferryAsync(['pack', '--catalog', catalog, '-o', path.join(dir, 'demo.tar'), '--cache-dir', cacheDir, '--json']);
+  assert.equal(r.status, 7, r.stderr);
+  assert.equal(r.json!.status, 'partial');
+  assert.deepEqual(r.json!.result.files, [path.join(dir, 'demo.tar')]);
+  assert.deepEqual(r.json!.result.missing.map((m: { source: string; bundles: string[] }) => [m.source, m.bundles]), [[`${registry.host}/fx/gone:1`, ['demo.v1.0.0']]]);
+  assert.ok(r.json!.warnings.some((w: string) => w.includes('gone:1 could not be packed (needed by demo.v1.0.0)')));
+  const strictDir = tempDir();
+  const strict = await ferryAsync(['pack', '--catalog', catalog, '-o', path.join(strictDir, 'demo.tar'), '--cache-dir', cacheDir, '--no-continue-on-error', '--json']);
+  assert.equal(strict.status, 5);
+  assert.deepEqual(readdirSync(strictDir), []);
 });

@@ -1,0 +1,75 @@
+/**
+ * `ferry pack --catalog REF`: gather (collectImages, into the cache) then write (writeArchive).
+ * Images that could not be gathered are recorded in the archive's metadata and listed in the
+ * result; the archive holds everything else.
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { CopyListener } from '../../oci/copy/progress.js';
+import { parseReference } from '../../oci/reference.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { loadPrivateKey } from '../signing.js';
+import { collectImages, type MissingImage } from './collect-images.js';
+import { writeArchive, type WrittenArchive } from './write-archive.js';
+
+export interface PackOptions {
+  catalog: string;
+  output?: string;
+  cacheDir?: string;
+  volumeSize?: number;
+  signKeyFile?: string;
+  continueOnError?: boolean;
+  registry?: RegistryOptions;
+  jobs?: number;
+  ferryVersion: string;
+  signal?: AbortSignal;
+  onEvent?: CopyListener;
+}
+
+export interface PackResult extends WrittenArchive {
+  catalog: { reference: string; digest: string; kind: 'sqlite' | 'fbc' };
+  images: number;
+  missing: MissingImage[];
+  invalid: Array<{ image: string; reason: string; bundles: string[] }>;
+  cacheDir: string;
+}
+
+/** `$XDG_CACHE_HOME/ferry/pack`, else `~/.cache/ferry/pack`. */
+export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache'), 'ferry', 'pack');
+}
+
+/** `<last path component of the catalog>.tar` in the current folder. */
+export function defaultOutput(catalog: string): string {
+  return `${parseReference(catalog).path.split('/').pop()}.tar`;
+}
+
+export async function pack(options: PackOptions): Promise<PackResult> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const signKey = options.signKeyFile ? await loadPrivateKey(options.signKeyFile) : undefined;
+  const collected = await collectImages({
+    catalog: options.catalog,
+    cacheDir,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.continueOnError === false ? { continueOnError: false } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+  const written = await writeArchive({
+    collected,
+    output: options.output ?? defaultOutput(options.catalog),
+    ...(options.volumeSize ? { volumeSize: options.volumeSize } : {}),
+    ...(signKey ? { signKey } : {}),
+    ferryVersion: options.ferryVersion,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return {
+    ...written,
+    catalog: { reference: collected.catalog.source, digest: collected.catalog.digest, kind: collected.catalog.kind },
+    images: collected.images.length,
+    missing: collected.missing,
+    invalid: collected.invalid,
+    cacheDir,
+  };
+}

@@ -1,0 +1,63 @@
+import { Flags } from '@oclif/core';
+import { FerryCommand, type Outcome } from '../cli/base-command.js';
+import { copyProgress } from '../cli/copy-progress.js';
+import { jobsFlag, registryOptions, singleRegistryFlags } from '../cli/registry-flags.js';
+import { pack, type PackResult } from '../archive/pack/pack.js';
+import { parseVolumeSize } from '../archive/volume-size.js';
+import { ExitCode } from '../errors.js';
+import { formatBytes } from '../util/format-bytes.js';
+
+export default class Pack extends FerryCommand<PackResult> {
+  static override summary = 'Write one archive holding a catalog image and every image its bundles need.';
+  static override description =
+    'Gathers the catalog image and all its related images (whole indexes, digests unchanged) into a cache, then writes one archive: metadata first, a checksums file that sha256sum -c reads (its sha256 is the archive identity), an optional ed25519 signature, an OCI layout naming each image by its source reference (skopeo copy oci-archive:ARCHIVE:REF works without ferry), and the catalog database. --volume-size splits it into NAME.001.tar, NAME.002.tar, … at member boundaries. Run again after an interruption: nothing already in the cache is downloaded again. An image that cannot be pulled does not stop the others: it is listed with the bundles that need it, recorded in the archive, and the exit code is 7.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1',
+    '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1 -o /media/usb/catalog.tar --volume-size fat32 --sign-key ferry-signing.key',
+  ];
+
+  static override flags = {
+    catalog: Flags.string({ description: 'The catalog image to pack (sqlite or file-based).', required: true }),
+    output: Flags.string({ char: 'o', description: 'Archive file (default: <catalog name>.tar here); with --volume-size, volumes NAME.001.tar… beside it.' }),
+    'volume-size': Flags.string({ description: 'Split into volumes of at most this size: bytes, KiB/MiB/GiB, KB/MB/GB, or fat32, dvd, dvd-dl, bd.' }),
+    'sign-key': Flags.string({ description: 'ed25519 private key (ferry keygen) to sign the checksums file with.' }),
+    'cache-dir': Flags.string({ description: 'Where gathered images are kept between runs (default $XDG_CACHE_HOME/ferry/pack or ~/.cache/ferry/pack).' }),
+    'continue-on-error': Flags.boolean({ description: 'Go on when an image cannot be pulled (default); --no-continue-on-error makes the first such failure fatal.', allowNo: true, default: true }),
+    ...singleRegistryFlags,
+    jobs: jobsFlag,
+  };
+
+  protected async execute(): Promise<Outcome<PackResult>> {
+    const { flags } = await this.parse(Pack);
+    const volumeSize = flags['volume-size'] ? parseVolumeSize(flags['volume-size']) : undefined;
+    const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
+    let result: PackResult;
+    try {
+      result = await pack({
+        catalog: flags.catalog,
+        ...(flags.output ? { output: flags.output } : {}),
+        ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
+        ...(volumeSize ? { volumeSize } : {}),
+        ...(flags['sign-key'] ? { signKeyFile: flags['sign-key'] } : {}),
+        continueOnError: flags['continue-on-error'],
+        registry: registryOptions(flags),
+        jobs: flags.jobs,
+        ferryVersion: this.config.version,
+        signal: this.signal,
+        ...(progress.listener ? { onEvent: progress.listener } : {}),
+      });
+    } finally {
+      progress.stop();
+    }
+    const warnings = [
+      ...result.missing.map((m) => `${m.source} could not be packed (needed by ${m.bundles.join(', ')}): [${m.error.code}] ${m.error.message}`),
+      ...result.invalid.map((i) => `${i.reason} (named by ${i.bundles.join(', ')})`),
+    ];
+    return { result, warnings, exitCode: result.missing.length > 0 || result.invalid.length > 0 ? ExitCode.partial : ExitCode.ok };
+  }
+
+  protected display(r: PackResult): void {
+    for (const file of r.files) this.log(file);
+    this.info(`archive ${r.identity}: ${r.images} images and the catalog, ${r.members} members, ${formatBytes(r.bytes)} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}${r.signed ? ', signed' : ''}`);
+  }
+}
