@@ -11,7 +11,7 @@ import { digestHex, sha256Digest } from '../../oci/digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../../oci/descriptor.js';
 import { OCI_LAYOUT_CONTENT, type LayoutStore } from '../../oci/layout/layout-store.js';
 import { childrenOf, parseManifest } from '../../oci/manifest.js';
-import { MediaType } from '../../oci/media-types.js';
+import { MediaType, isManifestMediaType } from '../../oci/media-types.js';
 
 export type MemberContent = { kind: 'bytes'; bytes: Buffer } | { kind: 'file'; path: string };
 
@@ -44,7 +44,7 @@ export async function layoutMembers(cache: LayoutStore, roots: readonly string[]
     const raw = await cache.getManifest('', reference);
     blobs.set(raw.digest, raw.bytes.length);
     for (const child of childrenOf(parseManifest(raw.bytes, raw.mediaType, reference))) {
-      if (child.mediaType === MediaType.ociIndex || child.mediaType === MediaType.dockerManifestList || child.mediaType === MediaType.ociManifest || child.mediaType === MediaType.dockerManifest) {
+      if (isManifestMediaType(child.mediaType)) {
         await visit(child.digest);
       } else {
         blobs.set(child.digest, child.size);

@@ -78,11 +78,12 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
     const pairs = content.kind === 'sqlite' ? await sqlitePairs(content.database) : await listFbcImageBundles(content.configsDir);
     const { images: wanted, invalid } = groupByImage(pairs);
 
-    const settled = await mapSettled([...wanted.keys()], options.jobs ?? 6, (ref) => copyInto(engine, stores, cache, ref, wanted.get(ref)!));
+    const refs = [...wanted.keys()];
+    const settled = await mapSettled(refs, options.jobs ?? 6, (ref) => copyInto(engine, stores, cache, ref, wanted.get(ref)!));
     const images: CollectedImage[] = [];
     const missing: MissingImage[] = [];
     settled.forEach((s, i) => {
-      const ref = [...wanted.keys()][i]!;
+      const ref = refs[i]!;
       if (s.status === 'fulfilled') images.push(s.value);
       else missing.push({ source: ref, bundles: wanted.get(ref)!, error: errorToTransfer(s.reason) });
     });

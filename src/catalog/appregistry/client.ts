@@ -4,14 +4,14 @@
  * dropped connections retried with backoff, and blobs streamed to a file through a VerifyingStream so
  * a blob whose bytes do not match its digest never ends well. Reuses ferry's registry HTTP layer.
  */
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ExitCode, FerryError } from '../../errors.js';
 import { VerifyingStream, type Expected } from '../../oci/digest.js';
 import { resumableDownload } from '../../oci/registry/download.js';
 import { connectionError, redactUrl } from '../../oci/registry/errors.js';
-import { drain, header, HttpTransport, readBody, type HttpResponse } from '../../oci/registry/http.js';
+import { drain, header, HttpTransport, readBody, readCaFile, type HttpResponse } from '../../oci/registry/http.js';
 import { backoffDelay, isRetryableError, isRetryableStatus, MAX_ATTEMPTS, sleep } from '../../oci/registry/retry.js';
 import { scrubSecret, statusError } from './errors.js';
 
@@ -43,14 +43,7 @@ export class AppRegistryClient {
     this.endpointLabel = redactUrl(options.endpoint).replace(/\/$/, '');
     this.token = options.authToken ? options.authToken : undefined;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? MAX_ATTEMPTS);
-    let ca: string | undefined;
-    if (options.caFile) {
-      try {
-        ca = readFileSync(options.caFile, 'utf8');
-      } catch (err) {
-        throw new FerryError('NOT_FOUND', `cannot read CA file ${options.caFile} (${(err as Error).message})`, ExitCode.notFound);
-      }
-    }
+    const ca = options.caFile ? readCaFile(options.caFile) : undefined;
     this.transport = new HttpTransport({ verify: options.tlsVerify ?? true, ...(ca ? { ca } : {}) }, 8);
   }
 

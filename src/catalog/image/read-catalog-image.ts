@@ -8,8 +8,7 @@ import path from 'node:path';
 import { ExitCode, FerryError } from '../../errors.js';
 import type { ImageLocation } from '../../oci/copy/location.js';
 import { readImageConfig } from '../../oci/image-config.js';
-import { parseManifest, type ImageManifest } from '../../oci/manifest.js';
-import { formatPlatform, selectPlatform } from '../../oci/platform.js';
+import { resolveImage } from '../../oci/resolve-image.js';
 import { CONFIGS_LABEL, DATABASE_LABEL } from './catalog-labels.js';
 import { extractFile, extractFolder } from './extract-from-layers.js';
 
@@ -26,21 +25,7 @@ export interface CatalogImage {
 }
 
 export async function readCatalogImage(location: ImageLocation, workDir: string, options: { signal?: AbortSignal } = {}): Promise<CatalogImage> {
-  const raw = await location.store.getManifest(location.repository, location.reference, options);
-  const top = parseManifest(raw.bytes, raw.mediaType, location.display);
-  let image: ImageManifest;
-  let platform: string | undefined;
-  if (top.kind === 'index') {
-    const child = selectPlatform(top.manifests, { os: 'linux', architecture: 'amd64' }) ?? top.manifests[0];
-    if (!child) throw new FerryError('INVALID_MANIFEST', `${location.display}: the index lists no images`, ExitCode.invalidInput);
-    const childRaw = await location.store.getManifest(location.repository, child.digest, options);
-    const parsed = parseManifest(childRaw.bytes, childRaw.mediaType, `${location.display}@${child.digest}`);
-    if (parsed.kind !== 'image') throw new FerryError('INVALID_MANIFEST', `${location.display}: nested indexes are not catalog images`, ExitCode.invalidInput);
-    image = parsed;
-    if (child.platform) platform = formatPlatform(child.platform);
-  } else {
-    image = top;
-  }
+  const { top, image, platform } = await resolveImage(location, options);
   const { config } = await readImageConfig(location, image.config, options);
   const labels = config.config?.Labels ?? {};
   const base = { digest: top.digest, ...(platform ? { platform } : {}) };

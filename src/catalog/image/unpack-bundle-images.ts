@@ -6,8 +6,7 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ExitCode, FerryError } from '../../errors.js';
-import { parseManifest, type ImageManifest } from '../../oci/manifest.js';
-import { selectPlatform } from '../../oci/platform.js';
+import { resolveImage } from '../../oci/resolve-image.js';
 import { formatReference } from '../../oci/reference.js';
 import type { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
@@ -20,18 +19,11 @@ export async function unpackBundleImages(refs: readonly string[], workDir: strin
   for (const ref of refs) {
     const name = parseImageName(ref);
     const location = await stores.locate(name, 'source');
-    const raw = await location.store.getManifest(location.repository, location.reference, options);
-    let manifest = parseManifest(raw.bytes, raw.mediaType, location.display);
-    if (manifest.kind === 'index') {
-      const child = selectPlatform(manifest.manifests, { os: 'linux', architecture: 'amd64' }) ?? manifest.manifests[0];
-      if (!child) throw new FerryError('INVALID_MANIFEST', `${location.display}: the index lists no images`, ExitCode.invalidInput);
-      const childRaw = await location.store.getManifest(location.repository, child.digest, options);
-      manifest = parseManifest(childRaw.bytes, childRaw.mediaType, `${location.display}@${child.digest}`);
-    }
+    const { image: manifest } = await resolveImage(location, options);
     const dir = path.resolve(workDir, `bundle-${String(++n).padStart(3, '0')}`);
     await mkdir(dir, { recursive: true });
-    const manifests = await extractFolder(location, manifest as ImageManifest, '/manifests', path.join(dir, 'manifests'), options);
-    const metadata = await extractFolder(location, manifest as ImageManifest, '/metadata', path.join(dir, 'metadata'), options);
+    const manifests = await extractFolder(location, manifest, '/manifests', path.join(dir, 'manifests'), options);
+    const metadata = await extractFolder(location, manifest, '/metadata', path.join(dir, 'metadata'), options);
     if (manifests.length === 0 || !metadata.some((f) => /^annotations\.ya?ml$/.test(f))) {
       throw new FerryError('NOT_A_BUNDLE', `${location.display} is not a bundle image: it needs /manifests and /metadata/annotations.yaml`, ExitCode.invalidInput);
     }

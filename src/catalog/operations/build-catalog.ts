@@ -20,8 +20,9 @@ import { unpackBundleImages } from '../image/unpack-bundle-images.js';
 import { createDatabase, openDatabase, saveDatabase } from '../sqlite/database.js';
 import { CatalogQueries } from '../sqlite/queries.js';
 import { writePackages } from '../sqlite/writer.js';
-import { DATABASE_FILE_NAME } from './build-database.js';
 import { summarize, type CatalogSummary } from './summary.js';
+
+export const DATABASE_FILE_NAME = 'index.db';
 
 export interface CatalogSources {
   fromDirs?: readonly string[];
@@ -63,6 +64,8 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
   const stores = new StoreSet(options.source ? { source: options.source } : {});
   try {
     const database = path.join(work, DATABASE_FILE_NAME);
+    // A database-only build saves straight to the user's folder (atomically); an image build keeps it in work.
+    const output = options.destination === undefined ? path.join(options.databaseDir!, DATABASE_FILE_NAME) : database;
     const signal = options.signal ? { signal: options.signal } : {};
     if (options.fromDb !== undefined) await copyFile(options.fromDb, database);
     else if (options.fromIndex !== undefined) {
@@ -87,18 +90,14 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
       writePackages(db, loaded.catalog.packages);
       catalogPackages = new CatalogQueries(db).listPackages().sort();
       if (started) db.exec('VACUUM');
-      await saveDatabase(db, database);
+      await saveDatabase(db, output);
     } finally {
       db.close();
     }
     // Unlike opm index add, a package loaded again replaces the starting catalog's package whole.
     const replacedWarnings = replaced.map((name) => `package ${name} was in the starting catalog and is replaced by the one loaded now (its earlier bundles are not kept)`);
     const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: [...loaded.warnings, ...replacedWarnings] };
-    if (options.destination === undefined) {
-      const target = path.join(options.databaseDir!, DATABASE_FILE_NAME);
-      await saveCopy(database, target);
-      return { ...base, database: target };
-    }
+    if (options.destination === undefined) return { ...base, database: output };
     const image = await buildCatalogImage({
       database,
       base: options.base,
@@ -113,15 +112,5 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
   } finally {
     await stores.close();
     await rm(work, { recursive: true, force: true });
-  }
-}
-
-/** index.db into the user's folder, atomically. */
-async function saveCopy(database: string, target: string): Promise<void> {
-  const { db } = await openDatabase(database);
-  try {
-    await saveDatabase(db, target);
-  } finally {
-    db.close();
   }
 }

@@ -4,12 +4,11 @@
  * replayable requests on 408/429/5xx and dropped connections with backoff, and follow redirects
  * without carrying credentials to another host.
  */
-import { readFileSync } from 'node:fs';
-import { ExitCode, FerryError } from '../../errors.js';
+import { FerryError } from '../../errors.js';
 import { Authenticator, isLoopbackHost } from './auth.js';
 import { lookupCredentials, type CredentialOptions } from './credentials.js';
 import { connectionError, registryError } from './errors.js';
-import { HttpTransport, drain, header, readBody, type HttpResponse } from './http.js';
+import { HttpTransport, drain, header, readBody, readCaFile, type HttpResponse } from './http.js';
 import { MAX_ATTEMPTS, backoffDelay, isRetryableError, isRetryableStatus, sleep } from './retry.js';
 import type { Readable } from 'node:stream';
 
@@ -55,14 +54,7 @@ export class RegistryClient {
     readonly host: string,
     readonly options: RegistryOptions = {},
   ) {
-    let ca: string | undefined;
-    if (options.caFile) {
-      try {
-        ca = readFileSync(options.caFile, 'utf8');
-      } catch (err) {
-        throw new FerryError('NOT_FOUND', `cannot read CA file ${options.caFile} (${(err as Error).message})`, ExitCode.notFound);
-      }
-    }
+    const ca = options.caFile ? readCaFile(options.caFile) : undefined;
     this.http = new HttpTransport({ verify: options.tlsVerify ?? true, ...(ca ? { ca } : {}) }, options.maxSockets ?? 32);
     this.auth = new Authenticator(host, lookupCredentials(host, undefined, options.credentials ?? {}), this.http);
     this.maxAttempts = options.maxAttempts ?? MAX_ATTEMPTS;

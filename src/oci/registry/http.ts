@@ -5,6 +5,8 @@
 import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { ExitCode, FerryError } from '../../errors.js';
 import type { Readable } from 'node:stream';
 
 export interface TlsOptions {
@@ -98,4 +100,13 @@ export async function drain(res: IncomingMessage): Promise<void> {
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/** The PEM of a `--ca-file`; NOT_FOUND naming the file when it cannot be read. */
+export function readCaFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new FerryError('NOT_FOUND', `cannot read CA file ${file} (${(err as Error).message})`, ExitCode.notFound);
+  }
 }
