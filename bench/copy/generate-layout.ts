@@ -8,8 +8,9 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createGunzip } from 'node:zlib';
-import { CONFIG_MEDIA_TYPE, INDEX_MEDIA_TYPE, MANIFEST_MEDIA_TYPE, REF_NAME, type Descriptor } from './oci-format.js';
 import { writeLayerBlob, type LayerBlob } from './write-layer-blob.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { REF_NAME_ANNOTATION, type Descriptor } from '../../src/oci/descriptor.js';
 
 export interface LayerSpec {
   /** Layers with the same label are the same blob, written once. */
@@ -72,7 +73,7 @@ export async function writeLayout(dir: string, seed: string, specs: ImageSpec[])
       descriptors.push(d);
     }
     const created = '2024-01-01T00:00:00Z';
-    const config = await writeJsonBlob(blobsDir, CONFIG_MEDIA_TYPE, {
+    const config = await writeJsonBlob(blobsDir, MediaType.ociConfig, {
       created,
       architecture: 'amd64',
       os: 'linux',
@@ -82,13 +83,13 @@ export async function writeLayout(dir: string, seed: string, specs: ImageSpec[])
       history: spec.layers.map((l) => ({ created, created_by: `ferry bench: layer ${l.label} (${l.size} bytes)` })),
     });
     const layerDescriptors: Descriptor[] = descriptors.map(({ mediaType, digest, size }) => ({ mediaType, digest, size }));
-    const manifest = await writeJsonBlob(blobsDir, MANIFEST_MEDIA_TYPE, { schemaVersion: 2, mediaType: MANIFEST_MEDIA_TYPE, config, layers: layerDescriptors });
+    const manifest = await writeJsonBlob(blobsDir, MediaType.ociManifest, { schemaVersion: 2, mediaType: MediaType.ociManifest, config, layers: layerDescriptors });
     blobs.set(config.digest, config.size);
     blobs.set(manifest.digest, manifest.size);
     logicalBytes += config.size + descriptors.reduce((sum, d) => sum + d.size, 0);
     images.push({ name: spec.name, manifest, config, layers: layerDescriptors });
   }
-  const index = { schemaVersion: 2, mediaType: INDEX_MEDIA_TYPE, manifests: images.map((i) => ({ ...i.manifest, annotations: { [REF_NAME]: i.name } })) };
+  const index = { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: images.map((i) => ({ ...i.manifest, annotations: { [REF_NAME_ANNOTATION]: i.name } })) };
   writeFileSync(path.join(dir, 'index.json'), `${JSON.stringify(index)}\n`);
   // The framing must be a gzip stream that really holds the content the diff_id names.
   const smallest = [...layers.values()].sort((x, y) => x.size - y.size)[0]!;

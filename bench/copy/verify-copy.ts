@@ -12,8 +12,9 @@ import type { TestRegistry } from '../../test/helpers/registry.js';
 import { expect } from './broken-copy.js';
 import { MiB } from './byte-units.js';
 import type { Layout } from './generate-layout.js';
-import { MANIFEST_MEDIA_TYPE, REF_NAME, type Descriptor } from './oci-format.js';
 import { skopeoRawDigest, type FerryEnvelope } from './run-tools.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { REF_NAME_ANNOTATION, type Descriptor } from '../../src/oci/descriptor.js';
 
 const READ_CHUNK = 4 * MiB;
 
@@ -57,7 +58,7 @@ export async function verifyRegistry(registry: TestRegistry, layout: Layout, wha
   const label = (s: string): string => `${what}: ${s}`;
   for (const image of layout.images) {
     const repo = `bench/${image.name}`;
-    const m = await request('HEAD', `${registry.url}/v2/${repo}/manifests/1`, MANIFEST_MEDIA_TYPE);
+    const m = await request('HEAD', `${registry.url}/v2/${repo}/manifests/1`, MediaType.ociManifest);
     expect(m.status === 200, label(`${repo}:1 is missing (HEAD manifest → ${m.status})`));
     expect(m.headers['docker-content-digest'] === image.manifest.digest, label(`${repo}:1 has digest ${m.headers['docker-content-digest']}, expected ${image.manifest.digest}`));
     for (const blob of [image.config, ...image.layers]) {
@@ -68,7 +69,7 @@ export async function verifyRegistry(registry: TestRegistry, layout: Layout, wha
   }
   const last = layout.images[layout.images.length - 1]!;
   const repo = `bench/${last.name}`;
-  const m = await request('GET', `${registry.url}/v2/${repo}/manifests/1`, MANIFEST_MEDIA_TYPE);
+  const m = await request('GET', `${registry.url}/v2/${repo}/manifests/1`, MediaType.ociManifest);
   expect(m.sha256 === last.manifest.digest, label(`${repo}:1 manifest bytes hash to ${m.sha256}`));
   for (const blob of [last.config, ...last.layers]) {
     const b = await request('GET', `${registry.url}/v2/${repo}/blobs/${blob.digest}`);
@@ -91,7 +92,7 @@ export async function verifyLayout(dir: string, layout: Layout, what: string): P
   const blobPath = (digest: string): string => path.join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
   const wanted = new Map<string, number>();
   for (const image of layout.images) {
-    const entry = (index.manifests ?? []).filter((d) => d.annotations?.[REF_NAME] === image.name).pop();
+    const entry = (index.manifests ?? []).filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === image.name).pop();
     expect(entry !== undefined, label(`index.json does not name ${image.name}`));
     expect(entry!.digest === image.manifest.digest, label(`${image.name} has digest ${entry!.digest}, expected ${image.manifest.digest}`));
     for (const blob of [image.manifest, image.config, ...image.layers]) wanted.set(blob.digest, blob.size);

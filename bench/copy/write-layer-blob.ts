@@ -6,7 +6,8 @@ import { createCipheriv, createHash } from 'node:crypto';
 import { open, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { LAYER_MEDIA_TYPE, type Descriptor } from './oci-format.js';
+import { MediaType } from '../../src/oci/media-types.js';
+import { type Descriptor } from '../../src/oci/descriptor.js';
 
 export interface LayerBlob extends Descriptor {
   /** sha256 of the uncompressed content (the config's rootfs.diff_ids entry). */
@@ -73,5 +74,5 @@ export async function writeLayerBlob(blobsDir: string, seed: string, label: stri
   }
   const hex = blobHash.digest('hex');
   await rename(temp, path.join(blobsDir, hex));
-  return { mediaType: LAYER_MEDIA_TYPE, digest: `sha256:${hex}`, size, diffId: `sha256:${diffHash.digest('hex')}` };
+  return { mediaType: MediaType.ociLayerGzip, digest: `sha256:${hex}`, size, diffId: `sha256:${diffHash.digest('hex')}` };
 }
