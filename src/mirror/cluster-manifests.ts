@@ -92,36 +92,11 @@ export function buildClusterManifests(input: ClusterManifestsInput): ClusterMani
   const plain = (e: RepositoryMirror) => ({ source: e.source, mirrors: e.mirrors });
   const withPolicy = (e: RepositoryMirror) => ({ source: e.source, mirrors: e.mirrors, ...(policy === undefined ? {} : { mirrorSourcePolicy: policy }) });
   const noDigest = 'no image is referenced by digest';
-  add(
-    ICSP_FILE,
-    splitObjects(sets.digest.map(plain), name, (n, entries) => ({
-      apiVersion: 'operator.openshift.io/v1alpha1',
-      kind: 'ImageContentSourcePolicy',
-      metadata: { name: n, labels },
-      spec: { repositoryDigestMirrors: entries },
-    })),
-    noDigest,
-  );
-  add(
-    IDMS_FILE,
-    splitObjects(sets.digest.map(withPolicy), name, (n, entries) => ({
-      apiVersion: 'config.openshift.io/v1',
-      kind: 'ImageDigestMirrorSet',
-      metadata: { name: n, labels },
-      spec: { imageDigestMirrors: entries },
-    })),
-    noDigest,
-  );
-  add(
-    ITMS_FILE,
-    splitObjects(sets.tag.map(withPolicy), name, (n, entries) => ({
-      apiVersion: 'config.openshift.io/v1',
-      kind: 'ImageTagMirrorSet',
-      metadata: { name: n, labels },
-      spec: { imageTagMirrors: entries },
-    })),
-    'no repository is referenced by tag only',
-  );
+  const mirrorSet = (apiVersion: string, kind: string, specKey: string, entries: readonly object[]) =>
+    splitObjects(entries, name, (n, part) => ({ apiVersion, kind, metadata: { name: n, labels }, spec: { [specKey]: part } }));
+  add(ICSP_FILE, mirrorSet('operator.openshift.io/v1alpha1', 'ImageContentSourcePolicy', 'repositoryDigestMirrors', sets.digest.map(plain)), noDigest);
+  add(IDMS_FILE, mirrorSet('config.openshift.io/v1', 'ImageDigestMirrorSet', 'imageDigestMirrors', sets.digest.map(withPolicy)), noDigest);
+  add(ITMS_FILE, mirrorSet('config.openshift.io/v1', 'ImageTagMirrorSet', 'imageTagMirrors', sets.tag.map(withPolicy)), 'no repository is referenced by tag only');
   if (catalogImage === undefined) {
     omitted.push({ name: CATALOG_SOURCE_FILE, reason: 'no catalog image was given' });
   } else {
