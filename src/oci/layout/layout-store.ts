@@ -25,6 +25,7 @@ export class LayoutStore implements ImageStore {
   readonly key: string;
   /** index.json writes run one after another; changes waiting for the next write. */
   private indexQueue: Promise<void> = Promise.resolve();
+  private cachedIndex: Promise<LayoutIndex> | undefined;
   private readonly pendingChanges: Array<{ change: (manifests: Descriptor[]) => Descriptor[]; resolve: () => void; reject: (err: unknown) => void }> = [];
 
   constructor(readonly dir: string) {
@@ -56,8 +57,14 @@ export class LayoutStore implements ImageStore {
     return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
   }
 
+  /**
+   * index.json, read once and then kept in step by this store's own writes (every tag lookup of a
+   * run would otherwise read the whole file again; one store per folder is the rule, see StoreSet).
+   */
   async index(): Promise<LayoutIndex> {
-    return readLayoutIndex(this.dir);
+    this.cachedIndex ??= readLayoutIndex(this.dir);
+    this.cachedIndex.catch(() => (this.cachedIndex = undefined));
+    return this.cachedIndex;
   }
 
   async getManifest(_repository: string, reference: string): Promise<RawManifest> {
@@ -186,7 +193,9 @@ export class LayoutStore implements ImageStore {
     try {
       const index = await this.index();
       const manifests = batch.reduce((list, c) => c.change(list), [...index.manifests]);
-      await writeFileAtomic(path.join(this.dir, 'index.json'), `${JSON.stringify({ ...index.document, manifests })}\n`);
+      const document = { ...index.document, manifests };
+      await writeFileAtomic(path.join(this.dir, 'index.json'), `${JSON.stringify(document)}\n`);
+      this.cachedIndex = Promise.resolve({ document, manifests });
       for (const c of batch) c.resolve();
     } catch (err) {
       for (const c of batch) c.reject(err);
