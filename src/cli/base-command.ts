@@ -6,7 +6,7 @@ import { rewriteBooleanAssignments } from './registry-flags.js';
 export interface Outcome<T> {
   result: T;
   warnings?: string[];
-  /** Non-zero when the command did its job only in part (ExitCode.partial). */
+  /** Non-zero when the command did its job only in part (ExitCode.partial) or found a problem it reports in its result (e.g. ExitCode.integrity). */
   exitCode?: ExitCode;
 }
 
@@ -83,7 +83,7 @@ export abstract class FerryCommand<T> extends Command {
       this.display(outcome.result);
     }
     if (exitCode !== ExitCode.ok) process.exitCode = exitCode;
-    return { status: exitCode === ExitCode.ok ? 'ok' : 'partial', exitCode, warnings, result: outcome.result };
+    return { status: exitCode === ExitCode.ok ? 'ok' : exitCode === ExitCode.partial ? 'partial' : 'error', exitCode, warnings, result: outcome.result };
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {

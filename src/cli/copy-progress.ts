@@ -21,7 +21,7 @@ function barProgress(): ProgressSink {
   const bar = new cliProgress.SingleBar(
     {
       stream: process.stderr,
-      format: '{bar} {percentage}% | {done}/{total_h} | {images} | {speed}',
+      format: '{bar} {percentage}% | {done}/{total_h} | {images} | {speed} | ETA {eta_formatted}',
       hideCursor: true,
       clearOnComplete: true,
       fps: 5,

@@ -52,6 +52,7 @@ export default class Pack extends FerryCommand<PackResult> {
     const warnings = [
       ...result.missing.map((m) => `${m.source} could not be packed (needed by ${m.bundles.join(', ')}): [${m.error.code}] ${m.error.message}`),
       ...result.invalid.map((i) => `${i.reason} (named by ${i.bundles.join(', ')})`),
+      ...result.warnings,
     ];
     return { result, warnings, exitCode: result.missing.length > 0 || result.invalid.length > 0 ? ExitCode.partial : ExitCode.ok };
   }

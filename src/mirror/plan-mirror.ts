@@ -12,17 +12,29 @@ import { writeManifestFiles } from './write-manifests.js';
 
 export const MAPPING_FILE = 'mapping.txt';
 
-export interface MirrorPlanInput {
+export interface MirrorFilesInput {
   /** Normalized image references (the catalog image among them, when there is one). */
   images: readonly string[];
   /** The catalog image (normalized), for the CatalogSource. */
   catalog?: string;
   naming: NamingOptions;
-  manifestsDir: string;
   catalogName: string;
   displayName?: string;
   publisher?: string;
   mirrorSourcePolicy?: MirrorSourcePolicy;
+}
+
+export interface MirrorPlanInput extends MirrorFilesInput {
+  manifestsDir: string;
+}
+
+export interface MirrorFiles {
+  mappings: MirrorMapping[];
+  /** The cluster manifests and mapping.txt, as file name → content. */
+  files: ManifestFile[];
+  omitted: Array<{ name: string; reason: string }>;
+  catalogMirror?: string;
+  warnings: string[];
 }
 
 export interface MirrorPlan {
@@ -34,7 +46,8 @@ export interface MirrorPlan {
   warnings: string[];
 }
 
-export async function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
+/** The mapping and the cluster manifests for `images` mirrored under `naming.to`, not written. */
+export function buildMirrorFiles(input: MirrorFilesInput): MirrorFiles {
   const { mappings, warnings } = buildMapping(input.images, input.naming);
   const catalogMirror = input.catalog === undefined ? undefined : formatReference(mirrorReference(parseReference(input.catalog), input.naming));
   const manifests = buildClusterManifests({
@@ -45,15 +58,25 @@ export async function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
     ...(input.publisher ? { publisher: input.publisher } : {}),
     ...(input.mirrorSourcePolicy ? { mirrorSourcePolicy: input.mirrorSourcePolicy } : {}),
   });
-  const files: ManifestFile[] = [...manifests.files, { name: MAPPING_FILE, content: formatMappingFile(mappings) }];
-  const { written } = await writeManifestFiles(input.manifestsDir, files, { managedNames: [MAPPING_FILE] });
   return {
     mappings,
-    manifestsDir: input.manifestsDir,
-    written,
+    files: [...manifests.files, { name: MAPPING_FILE, content: formatMappingFile(mappings) }],
     omitted: manifests.omitted,
     ...(catalogMirror ? { catalogMirror } : {}),
     warnings: [...warnings, ...manifests.warnings],
+  };
+}
+
+export async function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
+  const built = buildMirrorFiles(input);
+  const { written } = await writeManifestFiles(input.manifestsDir, built.files, { managedNames: [MAPPING_FILE] });
+  return {
+    mappings: built.mappings,
+    manifestsDir: input.manifestsDir,
+    written,
+    omitted: built.omitted,
+    ...(built.catalogMirror ? { catalogMirror: built.catalogMirror } : {}),
+    warnings: built.warnings,
   };
 }
 

@@ -35,31 +35,38 @@ export async function fileMember(name: string, file: string): Promise<ArchiveMem
 
 /**
  * The layout part: `oci-layout`, `index.json` (one entry per root, named by its reference, sorted)
- * and every blob the roots reach (manifests, configs, layers), each once, sorted by digest.
+ * and every blob the roots reach (manifests, configs, layers), each once, sorted by digest. Also
+ * each root's size: the bytes of the distinct blobs it reaches.
  */
-export async function layoutMembers(cache: LayoutStore, roots: readonly string[]): Promise<{ members: ArchiveMember[]; index: Descriptor[] }> {
+export async function layoutMembers(cache: LayoutStore, roots: readonly string[]): Promise<{ members: ArchiveMember[]; index: Descriptor[]; sizes: Map<string, number> }> {
   const blobs = new Map<string, number>();
   const index: Descriptor[] = [];
-  const visit = async (reference: string): Promise<Descriptor> => {
+  const sizes = new Map<string, number>();
+  const visit = async (reference: string, reached: Map<string, number>): Promise<Descriptor> => {
     const raw = await cache.getManifest('', reference);
-    blobs.set(raw.digest, raw.bytes.length);
+    reached.set(raw.digest, raw.bytes.length);
     for (const child of childrenOf(parseManifest(raw.bytes, raw.mediaType, reference))) {
       if (isManifestMediaType(child.mediaType)) {
-        await visit(child.digest);
+        await visit(child.digest, reached);
       } else {
-        blobs.set(child.digest, child.size);
+        reached.set(child.digest, child.size);
       }
     }
     return { mediaType: raw.mediaType, digest: raw.digest, size: raw.bytes.length };
   };
-  for (const root of [...roots].sort()) index.push({ ...(await visit(root)), annotations: { [REF_NAME_ANNOTATION]: root } });
+  for (const root of [...roots].sort()) {
+    const reached = new Map<string, number>();
+    index.push({ ...(await visit(root, reached)), annotations: { [REF_NAME_ANNOTATION]: root } });
+    for (const [digest, size] of reached) blobs.set(digest, size);
+    sizes.set(root, [...reached.values()].reduce((a, b) => a + b, 0));
+  }
   const indexJson = Buffer.from(`${JSON.stringify({ schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: index })}\n`, 'utf8');
   const members: ArchiveMember[] = [bytesMember('oci-layout', Buffer.from(OCI_LAYOUT_CONTENT, 'utf8')), bytesMember('index.json', indexJson)];
   for (const [digest, size] of [...blobs.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const hex = digestHex(digest);
     members.push({ name: `blobs/sha256/${hex}`, size, sha256: hex, content: { kind: 'file', path: cache.blobPath(digest) } });
   }
-  return { members, index };
+  return { members, index, sizes };
 }
 
 /** Every file under `dir` as members under `prefix`, sorted. */

@@ -10,6 +10,8 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { listFbcImageBundles } from '../../catalog/fbc/fbc-images.js';
+import { listFbcPackages } from '../../catalog/fbc/fbc-listing.js';
+import { listCatalog, type PackageListing } from '../../catalog/operations/list-catalog.js';
 import { readCatalogImage } from '../../catalog/image/read-catalog-image.js';
 import { openDatabase } from '../../catalog/sqlite/database.js';
 import { CatalogQueries } from '../../catalog/sqlite/queries.js';
@@ -56,6 +58,8 @@ export interface MissingImage {
 export interface CollectResult {
   layoutDir: string;
   catalog: CollectedImage & { kind: 'sqlite' | 'fbc'; database?: string; configsDir?: string };
+  /** The catalog's packages, channels and bundles. */
+  packages: PackageListing[];
   images: CollectedImage[];
   missing: MissingImage[];
   /** Strings in the catalog that are not image references, with their bundles. */
@@ -76,6 +80,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
     const cached: ImageLocation = { store: cache, repository: '', reference: catalogRef, display: `${catalogRef} (cached)` };
     const content = (await readCatalogImage(cached, work, signal)).content;
     const pairs = content.kind === 'sqlite' ? await sqlitePairs(content.database) : await listFbcImageBundles(content.configsDir);
+    const packages = content.kind === 'sqlite' ? (await listCatalog({ database: content.database })).packages : await listFbcPackages(content.configsDir);
     const { images: wanted, invalid } = groupByImage(pairs);
 
     const refs = [...wanted.keys()];
@@ -95,6 +100,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
     return {
       layoutDir,
       catalog: { ...catalogCopy, kind: content.kind, ...(content.kind === 'sqlite' ? { database: content.database } : { configsDir: content.configsDir }) },
+      packages,
       images,
       missing,
       invalid,

@@ -9,6 +9,7 @@ import type { CopyListener } from '../../oci/copy/progress.js';
 import { parseReference } from '../../oci/reference.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { loadPrivateKey } from '../signing.js';
+import { archiveManifests } from './archive-manifests.js';
 import { collectImages, type MissingImage } from './collect-images.js';
 import { writeArchive, type WrittenArchive } from './write-archive.js';
 
@@ -31,6 +32,8 @@ export interface PackResult extends WrittenArchive {
   images: number;
   missing: MissingImage[];
   invalid: Array<{ image: string; reason: string; bundles: string[] }>;
+  /** From the cluster manifests (e.g. images named only by tag). */
+  warnings: string[];
   cacheDir: string;
 }
 
@@ -56,8 +59,10 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
   });
+  const manifests = archiveManifests(collected.catalog.source, collected.images.map((i) => i.source));
   const written = await writeArchive({
     collected,
+    manifests: manifests.files,
     output: options.output ?? defaultOutput(options.catalog),
     ...(options.volumeSize ? { volumeSize: options.volumeSize } : {}),
     ...(signKey ? { signKey } : {}),
@@ -70,6 +75,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     images: collected.images.length,
     missing: collected.missing,
     invalid: collected.invalid,
+    warnings: manifests.warnings,
     cacheDir,
   };
 }

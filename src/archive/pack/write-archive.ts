@@ -6,17 +6,13 @@
  */
 import path from 'node:path';
 import { LayoutStore } from '../../oci/layout/layout-store.js';
+import { ARCHIVE_FORMAT, CHECKSUMS_FILE, MANIFESTS_DIR, METADATA_FILE, SIGNATURE_FILE, encodeArchiveMetadata, type ArchiveMetadata, type ArchivedImage } from '../archive-metadata.js';
 import { archiveIdentity, formatChecksums } from '../checksums.js';
 import { sign, signatureFile } from '../signing.js';
 import { planVolumes } from '../volumes/plan-volumes.js';
 import { writeVolumes } from '../volumes/write-volumes.js';
 import { bytesMember, fileMember, folderMembers, layoutMembers, type ArchiveMember } from './archive-members.js';
-import type { CollectResult } from './collect-images.js';
-
-export const ARCHIVE_FORMAT = 'ferry-archive/v1';
-export const METADATA_FILE = 'ferry-archive.json';
-export const CHECKSUMS_FILE = 'checksums.sha256';
-export const SIGNATURE_FILE = 'checksums.sha256.sig';
+import type { CollectResult, CollectedImage } from './collect-images.js';
 
 export interface WriteArchiveOptions {
   collected: CollectResult;
@@ -29,6 +25,8 @@ export interface WriteArchiveOptions {
   /** Extra members (cluster manifests, mapping) as name → bytes, placed under `manifests/`. */
   manifests?: ReadonlyArray<{ name: string; content: string }>;
   overwrite?: boolean;
+  /** When pack built or rebuilt the catalog image: from what (recorded in the metadata). */
+  builtFrom?: string;
   signal?: AbortSignal;
 }
 
@@ -47,8 +45,8 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
   const layout = await layoutMembers(cache, roots);
   const catalog =
     collected.catalog.kind === 'sqlite' ? [await fileMember('catalog/index.db', collected.catalog.database!)] : await folderMembers('catalog/configs', collected.catalog.configsDir!);
-  const manifests = (options.manifests ?? []).map((m) => bytesMember(`manifests/${m.name}`, Buffer.from(m.content, 'utf8'))).sort((a, b) => (a.name < b.name ? -1 : 1));
-  const metadata = bytesMember(METADATA_FILE, Buffer.from(`${JSON.stringify(metadataDocument(options, layout.members), null, 2)}\n`, 'utf8'));
+  const manifests = (options.manifests ?? []).map((m) => bytesMember(`${MANIFESTS_DIR}/${m.name}`, Buffer.from(m.content, 'utf8'))).sort((a, b) => (a.name < b.name ? -1 : 1));
+  const metadata = bytesMember(METADATA_FILE, encodeArchiveMetadata(metadataDocument(options, layout.members, layout.sizes)));
 
   const content: ArchiveMember[] = [metadata, ...layout.members, ...catalog, ...manifests];
   const checksums = formatChecksums(content.map((m) => ({ path: m.name, sha256: m.sha256 })));
@@ -75,18 +73,20 @@ export async function writeArchive(options: WriteArchiveOptions): Promise<Writte
   return { identity, files, members: members.length, bytes: plan.volumes.reduce((n, v) => n + v.size, 0), signed: signature !== undefined };
 }
 
-function metadataDocument(options: WriteArchiveOptions, layoutMembers: ArchiveMember[]): Record<string, unknown> {
+function metadataDocument(options: WriteArchiveOptions, layoutMembers: ArchiveMember[], sizes: ReadonlyMap<string, number>): ArchiveMetadata {
   const { collected } = options;
-  const blobSizes = new Map(layoutMembers.filter((m) => m.name.startsWith('blobs/')).map((m) => [m.name.slice('blobs/sha256/'.length), m.size]));
+  const blobSizes = layoutMembers.filter((m) => m.name.startsWith('blobs/')).map((m) => m.size);
+  const image = (i: CollectedImage): ArchivedImage => ({ source: i.source, digest: i.digest, mediaType: i.mediaType, size: sizes.get(i.source) ?? 0, platforms: i.platforms, bundles: i.bundles });
   return {
     format: ARCHIVE_FORMAT,
     ferryVersion: options.ferryVersion,
-    created: new Date().toISOString(),
-    catalog: { reference: collected.catalog.source, digest: collected.catalog.digest, kind: collected.catalog.kind, platforms: collected.catalog.platforms },
-    images: collected.images.map((i) => ({ source: i.source, digest: i.digest, mediaType: i.mediaType, platforms: i.platforms, bundles: i.bundles })),
+    created: (process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH) ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
+    catalog: { ...image(collected.catalog), kind: collected.catalog.kind, ...(options.builtFrom ? { builtFrom: options.builtFrom } : {}) },
+    packages: collected.packages,
+    images: collected.images.map(image),
     missing: collected.missing.map((m) => ({ source: m.source, bundles: m.bundles, error: { code: m.error.code, message: m.error.message } })),
     invalid: collected.invalid,
-    blobs: { count: blobSizes.size, bytes: [...blobSizes.values()].reduce((a, b) => a + b, 0) },
+    blobs: { count: blobSizes.length, bytes: blobSizes.reduce((a, b) => a + b, 0) },
     volumeSize: options.volumeSize ?? null,
   };
 }

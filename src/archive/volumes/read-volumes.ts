@@ -23,7 +23,25 @@ const MAX_HEADER = 64 * 1024 * 1024;
 
 interface Part {
   file: string;
+  volume: number;
   entry: TarEntry;
+}
+
+export interface VolumeInfo {
+  file: string;
+  /** 1-based. */
+  volume: number;
+  /** Tar members after the volume header. */
+  members: number;
+  /** The file's size in bytes. */
+  size: number;
+}
+
+export interface ArchiveMemberInfo {
+  name: string;
+  size: number;
+  /** The volumes (1-based) holding its bytes, in order. */
+  volumes: number[];
 }
 
 export interface VolumeSet {
@@ -31,8 +49,11 @@ export interface VolumeSet {
   readonly archive: string;
   /** The volume files, in order. */
   readonly files: readonly string[];
-  /** The logical members in archive order (pieces joined). */
-  members(): Array<{ name: string; size: number }>;
+  readonly volumes: readonly VolumeInfo[];
+  /** The logical members in archive order (pieces joined), with the volumes (1-based) holding them. */
+  members(): ReadonlyArray<ArchiveMemberInfo>;
+  /** One logical member, or undefined. */
+  member(name: string): ArchiveMemberInfo | undefined;
   /** Streams a logical member, joining its pieces across volumes. */
   openMember(name: string): Readable;
   /** As openMember, failing at the end (IntegrityError) unless size and sha256 `digest` match. */
@@ -77,7 +98,7 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
       }
       if (m.piece === undefined) {
         if (logical.has(name)) throw new ArchiveError(`${where}: duplicate archive member`);
-        logical.set(name, { size: m.size, parts: [{ file: v.file, entry }] });
+        logical.set(name, { size: m.size, parts: [{ file: v.file, volume: v.header.volume, entry }] });
         order.push(name);
         continue;
       }
@@ -92,7 +113,7 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
         throw new ArchiveError(`${where}: expected piece ${open.next} of ${open.of} at offset ${open.offset}, found piece ${m.piece.index} of ${m.piece.of} at offset ${m.piece.offset}`);
       }
       const item = logical.get(name)!;
-      item.parts.push({ file: v.file, entry });
+      item.parts.push({ file: v.file, volume: v.header.volume, entry });
       item.size += m.size;
       open.offset += m.size;
       open.next++;
@@ -103,6 +124,11 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
   if (open !== undefined) throw new ArchiveError(`${open.file}: the archive ends after piece ${open.next - 1} of ${open.of} of ${open.name}`);
 
   const files = volumes.map((v) => v.file);
+  const infos: ArchiveMemberInfo[] = order.map((name) => {
+    const item = logical.get(name)!;
+    return { name, size: item.size, volumes: [...new Set(item.parts.map((p) => p.volume))] };
+  });
+  const infoByName = new Map(infos.map((i) => [i.name, i]));
   const get = (name: string): { size: number; parts: Part[] } => {
     const item = logical.get(name);
     if (item === undefined) throw new NotFoundError(`${firstVolume}: the archive has no member ${name}`);
@@ -111,7 +137,9 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
   return {
     archive: first.header.archive,
     files,
-    members: () => order.map((name) => ({ name, size: logical.get(name)!.size })),
+    volumes: volumes.map((v) => ({ file: v.file, volume: v.header.volume, members: v.entries.length, size: v.size })),
+    members: () => infos,
+    member: (name) => infoByName.get(name),
     openMember: (name) => joined(get(name).parts),
     openVerified: (name, digest) => {
       const item = get(name);
@@ -136,6 +164,7 @@ interface LoadedVolume {
   header: VolumeHeader;
   /** The tar entries after the header, matching header.members one to one. */
   entries: TarEntry[];
+  size: number;
 }
 
 async function loadVolume(file: string, volume: number, expect: { archive: string; count: number; firstFile: string } | undefined): Promise<LoadedVolume> {
@@ -171,6 +200,7 @@ async function loadVolume(file: string, volume: number, expect: { archive: strin
     const listed = header.members[i];
     if (listed === undefined) throw new ArchiveError(`${label} has a tar member "${entry!.name}" that its volume header does not list`);
     if (entry === undefined) throw new ArchiveError(`${label} is truncated or incomplete: it lacks member "${listed.name}" that its volume header lists`);
+    if (entry.stored !== undefined) throw new ArchiveError(`${label}: tar member ${i + 2} is stored as "${entry.stored}", not in canonical form (absolute, "./" or trailing "/")`);
     if (entry.name !== listed.name || entry.type !== 'file') throw new ArchiveError(`${label}: tar member ${i + 2} is ${entry.type} "${entry.name}", its volume header lists file "${listed.name}"`);
     if (entry.size !== listed.size) throw new ArchiveError(`${label}: tar member "${entry.name}" has ${entry.size} bytes, its volume header says ${listed.size}`);
   }
@@ -181,7 +211,7 @@ async function loadVolume(file: string, volume: number, expect: { archive: strin
   const actual = (await stat(file)).size;
   if (actual < expected) throw new ArchiveError(`${label} is truncated: ${actual} bytes, expected ${expected}`);
   if (actual > expected) throw new ArchiveError(`${label} has ${actual - expected} unexpected bytes after its last member (${actual} bytes, expected ${expected})`);
-  return { file, header, entries };
+  return { file, header, entries, size: actual };
 }
 
 async function readAll(stream: Readable): Promise<Buffer> {

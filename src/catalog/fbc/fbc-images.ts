@@ -35,10 +35,32 @@ export async function listFbcImageBundles(configsDir: string): Promise<Array<{ i
 }
 
 async function readFbc(configsDir: string): Promise<{ pairs: Array<{ image: string; bundle: string }>; bundles: number; packages: string[] }> {
-  const problems: Problem[] = [];
   const pairs: Array<{ image: string; bundle: string }> = [];
   const packages = new Set<string>();
   let bundles = 0;
+  await forEachFbcDocument(configsDir, (value) => {
+    const doc = value as FbcBundle;
+    if (doc.schema === 'olm.package' && typeof doc.name === 'string') packages.add(doc.name);
+    if (doc.schema !== 'olm.bundle') return;
+    bundles++;
+    const name = typeof doc.name === 'string' ? doc.name : '(unnamed bundle)';
+    if (typeof doc.image === 'string' && doc.image !== '') pairs.push({ image: doc.image, bundle: name });
+    if (Array.isArray(doc.relatedImages)) {
+      for (const related of doc.relatedImages as Array<{ image?: unknown }>) {
+        if (typeof related?.image === 'string' && related.image !== '') pairs.push({ image: related.image, bundle: name });
+      }
+    }
+  });
+  return { pairs, bundles, packages: [...packages].sort() };
+}
+
+/**
+ * Calls `visit` with every object of the catalog's JSON and YAML streams, file by file in a stable
+ * order, with the file's path relative to the catalog folder. Files that do not parse are collected
+ * and reported together (InvalidInputError) after the others were visited.
+ */
+export async function forEachFbcDocument(configsDir: string, visit: (value: Record<string, unknown>, file: string) => void): Promise<void> {
+  const problems: Problem[] = [];
   for (const file of await catalogFiles(configsDir)) {
     const relative = path.relative(configsDir, file);
     let values: unknown[];
@@ -49,23 +71,9 @@ async function readFbc(configsDir: string): Promise<{ pairs: Array<{ image: stri
       problems.push({ file: relative, message: (err as Error).message });
       continue;
     }
-    for (const value of values) {
-      if (value === null || typeof value !== 'object') continue;
-      const doc = value as FbcBundle;
-      if (doc.schema === 'olm.package' && typeof doc.name === 'string') packages.add(doc.name);
-      if (doc.schema !== 'olm.bundle') continue;
-      bundles++;
-      const name = typeof doc.name === 'string' ? doc.name : '(unnamed bundle)';
-      if (typeof doc.image === 'string' && doc.image !== '') pairs.push({ image: doc.image, bundle: name });
-      if (Array.isArray(doc.relatedImages)) {
-        for (const related of doc.relatedImages as Array<{ image?: unknown }>) {
-          if (typeof related?.image === 'string' && related.image !== '') pairs.push({ image: related.image, bundle: name });
-        }
-      }
-    }
+    for (const value of values) if (value !== null && typeof value === 'object' && !Array.isArray(value)) visit(value as Record<string, unknown>, relative);
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
-  return { pairs, bundles, packages: [...packages].sort() };
 }
 
 /** JSON and YAML files under `dir`, minus what `.indexignore` files exclude, in a stable order. */

@@ -23,6 +23,8 @@ export interface TarEntry {
   type: TarEntryType;
   /** Target of a symlink (relative to the link's folder) or hardlink (an archive path). */
   linkname?: string;
+  /** The name exactly as the header stores it, when normalizing changed it (`./a`, `/a`, `a/`). */
+  stored?: string;
 }
 
 /** pax and GNU long-name records are small; refuse absurd ones instead of buffering them. */
@@ -119,9 +121,10 @@ const COMPRESSED: [string, number[], string][] = [
 /**
  * Reads the member table of the uncompressed tar `source` (a path or an open handle, which is
  * left open). Throws FerryError UNSUPPORTED_ARCHIVE for a compressed file, ArchiveError for
- * anything that is not a well-formed tar, NotFoundError when the file does not exist.
+ * anything that is not a well-formed tar, NotFoundError when the file does not exist. With
+ * `limit`, stops after that many members (reading a leading metadata member needs no scan).
  */
-export async function readTarIndex(source: string | FileHandle, where = typeof source === 'string' ? source : 'tar archive'): Promise<TarIndex> {
+export async function readTarIndex(source: string | FileHandle, where = typeof source === 'string' ? source : 'tar archive', options: { limit?: number } = {}): Promise<TarIndex> {
   let handle: FileHandle;
   if (typeof source === 'string') {
     try {
@@ -134,13 +137,13 @@ export async function readTarIndex(source: string | FileHandle, where = typeof s
     handle = source;
   }
   try {
-    return new TarIndex(where, await readEntries(handle, where));
+    return new TarIndex(where, await readEntries(handle, where, options.limit ?? Infinity));
   } finally {
     if (typeof source === 'string') await handle.close();
   }
 }
 
-async function readEntries(handle: FileHandle, where: string): Promise<TarEntry[]> {
+async function readEntries(handle: FileHandle, where: string, limit: number): Promise<TarEntry[]> {
   const fileSize = (await handle.stat()).size;
   const block = Buffer.alloc(TAR_BLOCK);
   const entries: TarEntry[] = [];
@@ -148,7 +151,7 @@ async function readEntries(handle: FileHandle, where: string): Promise<TarEntry[
   // Extended attributes for the next real member (pax `x`, GNU `L`/`K`).
   let pending: { path?: string; linkpath?: string; size?: number } = {};
 
-  for (;;) {
+  while (entries.length < limit) {
     const { bytesRead } = await handle.read(block, 0, TAR_BLOCK, position);
     if (bytesRead === 0) break; // end of file without the end-of-archive blocks: tolerated
     let header: RawTarHeader;
@@ -198,6 +201,7 @@ async function readEntries(handle: FileHandle, where: string): Promise<TarEntry[
       offset: dataOffset,
       type,
       ...(type === 'symlink' || type === 'hardlink' ? { linkname } : {}),
+      ...(name !== rawName ? { stored: rawName } : {}),
     });
   }
   return entries;
