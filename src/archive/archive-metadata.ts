@@ -31,7 +31,8 @@ export interface ArchiveMetadata {
   format: typeof ARCHIVE_FORMAT;
   ferryVersion: string;
   created: string;
-  catalog: ArchivedImage & { kind: 'sqlite' | 'fbc'; builtFrom?: string };
+  /** With --packages: the kept packages and the digest of the image the catalog was pruned from (the source reference's). */
+  catalog: ArchivedImage & { kind: 'sqlite' | 'fbc'; builtFrom?: string; pruned?: { packages: string[]; sourceDigest: string } };
   /** The packages the catalog holds (after --packages), their channels and bundles. */
   packages: PackageListing[];
   images: ArchivedImage[];

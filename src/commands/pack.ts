@@ -18,6 +18,7 @@ export default class Pack extends FerryCommand<PackResult> {
 
   static override flags = {
     catalog: Flags.string({ description: 'The catalog image to pack (sqlite or file-based).', required: true }),
+    packages: Flags.string({ description: 'Comma-separated packages to keep (as opm index prune): the catalog in the archive is rebuilt to hold only these, and only their images are packed.' }),
     output: Flags.string({ char: 'o', description: 'Archive file (default: <catalog name>.tar here); with --volume-size, volumes NAME.001.tar… beside it.' }),
     'volume-size': Flags.string({ description: 'Split into volumes of at most this size: bytes, KiB/MiB/GiB, KB/MB/GB, or fat32, dvd, dvd-dl, bd.' }),
     'sign-key': Flags.string({ description: 'ed25519 private key (ferry keygen) to sign the checksums file with.' }),
@@ -35,6 +36,7 @@ export default class Pack extends FerryCommand<PackResult> {
     try {
       result = await pack({
         catalog: flags.catalog,
+        ...(flags.packages !== undefined ? { packages: flags.packages.split(',').map((p) => p.trim()).filter((p) => p !== '') } : {}),
         ...(flags.output ? { output: flags.output } : {}),
         ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),
         ...(volumeSize ? { volumeSize } : {}),

@@ -40,14 +40,18 @@ export async function renderFbcFromDatabase(database: string, configsDir: string
  * A single-platform image made by umoci holding `files` (a folder copied to `at`) with `labels`,
  * pushed by skopeo to `destination` (docker://...). Optionally a second layer deletes `whiteout`.
  */
-export async function pushUmociImage(options: { files: string; at: string; labels: Record<string, string>; destination: string; whiteout?: string; skopeoFlags: string[] }): Promise<void> {
+export async function pushUmociImage(options: { files: string; at: string; labels: Record<string, string>; destination: string; whiteout?: string; skopeoFlags: string[]; entrypoint?: string[]; cmd?: string[]; more?: Array<{ files: string; at: string }> }): Promise<void> {
   const work = tempDir('ferry-umoci-');
   const layout = path.join(work, 'layout');
   const umoci = (...args: string[]) => runChecked('umoci', args);
   await umoci('init', '--layout', layout);
   await umoci('new', '--image', `${layout}:img`);
-  await umoci('config', '--image', `${layout}:img`, '--os', 'linux', '--architecture', 'amd64', ...Object.entries(options.labels).flatMap(([k, v]) => ['--config.label', `${k}=${v}`]));
+  await umoci('config', '--image', `${layout}:img`, '--os', 'linux', '--architecture', 'amd64', ...Object.entries(options.labels).flatMap(([k, v]) => ['--config.label', `${k}=${v}`]),
+    ...(options.entrypoint ?? []).flatMap((a) => ['--config.entrypoint', a]),
+    ...(options.cmd ?? []).flatMap((a) => ['--config.cmd', a]),
+  );
   await umoci('insert', '--rootless', '--image', `${layout}:img`, options.files, options.at);
+  for (const extra of options.more ?? []) await umoci('insert', '--rootless', '--image', `${layout}:img`, extra.files, extra.at);
   if (options.whiteout) {
     const bundle = path.join(work, 'bundle');
     await umoci('unpack', '--rootless', '--image', `${layout}:img`, bundle);

@@ -7,7 +7,7 @@
  * image named by digest that the cache holds is not even asked for. An image that cannot be copied
  * (gone upstream, denied) is recorded with the bundles that need it, and the others go on.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { listFbcImageBundles } from '../../catalog/fbc/fbc-images.js';
 import { listFbcPackages } from '../../catalog/fbc/fbc-listing.js';
@@ -26,6 +26,7 @@ import { formatReference, normalizeReference, parseReference } from '../../oci/r
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
+import { pruneCatalogImage } from './prune-catalog.js';
 
 export interface CollectOptions {
   /** The catalog image (a registry reference). */
@@ -34,6 +35,8 @@ export interface CollectOptions {
   cacheDir: string;
   registry?: RegistryOptions;
   jobs?: number;
+  /** Keep only these packages: the catalog image is rebuilt with its catalog pruned (prune-catalog.ts). */
+  packages?: readonly string[];
   /** False: the first image that cannot be copied fails the whole run. Default true. */
   continueOnError?: boolean;
   signal?: AbortSignal;
@@ -49,6 +52,12 @@ export interface CollectedImage {
   bundles: string[];
 }
 
+/** A catalog rebuilt by --packages: which packages it keeps, and the original image's digest. */
+export interface PrunedFrom {
+  packages: string[];
+  sourceDigest: string;
+}
+
 export interface MissingImage {
   source: string;
   bundles: string[];
@@ -57,7 +66,7 @@ export interface MissingImage {
 
 export interface CollectResult {
   layoutDir: string;
-  catalog: CollectedImage & { kind: 'sqlite' | 'fbc'; database?: string; configsDir?: string };
+  catalog: CollectedImage & { kind: 'sqlite' | 'fbc'; database?: string; configsDir?: string; pruned?: PrunedFrom };
   /** The catalog's packages, channels and bundles. */
   packages: PackageListing[];
   images: CollectedImage[];
@@ -69,16 +78,23 @@ export interface CollectResult {
 export async function collectImages(options: CollectOptions): Promise<CollectResult> {
   const layoutDir = path.join(options.cacheDir, 'layout');
   const cache = await LayoutStore.create(layoutDir);
+  await cache.removeStaleTemps();
   const stores = new StoreSet(options.registry ? { source: options.registry } : {});
   const engine = new CopyEngine({ ...(options.jobs ? { jobs: options.jobs } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
   const signal = options.signal ? { signal: options.signal } : {};
   try {
     const catalogRef = normalizeReference(options.catalog);
-    const catalogCopy = await copyInto(engine, stores, cache, catalogRef, []);
+    let catalogCopy: CollectedImage & { pruned?: PrunedFrom } = await copyInto(engine, stores, cache, catalogRef, []);
     const work = path.join(options.cacheDir, 'catalog');
+    await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
-    const cached: ImageLocation = { store: cache, repository: '', reference: catalogRef, display: `${catalogRef} (cached)` };
-    const content = (await readCatalogImage(cached, work, signal)).content;
+    const cached: ImageLocation = { store: cache, repository: '', reference: catalogRef, display: catalogRef };
+    let content = (await readCatalogImage(cached, work, signal)).content;
+    if (options.packages !== undefined) {
+      const pruned = await pruneCatalogImage({ cache, catalog: cached, content, keep: options.packages, workDir: work, ...signal });
+      content = pruned.content;
+      catalogCopy = { source: pruned.reference, digest: pruned.digest, mediaType: pruned.mediaType, platforms: pruned.platforms.length > 0 ? pruned.platforms : catalogCopy.platforms, bundles: [], pruned: { packages: [...new Set(options.packages)].sort(), sourceDigest: pruned.sourceDigest } };
+    }
     const pairs = content.kind === 'sqlite' ? await sqlitePairs(content.database) : await listFbcImageBundles(content.configsDir);
     const packages = content.kind === 'sqlite' ? (await listCatalog({ database: content.database })).packages : await listFbcPackages(content.configsDir);
     const { images: wanted, invalid } = groupByImage(pairs);

@@ -15,6 +15,8 @@ import { writeArchive, type WrittenArchive } from './write-archive.js';
 
 export interface PackOptions {
   catalog: string;
+  /** Keep only these packages (the catalog is rebuilt). */
+  packages?: readonly string[];
   output?: string;
   cacheDir?: string;
   volumeSize?: number;
@@ -55,6 +57,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     cacheDir,
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.packages ? { packages: options.packages } : {}),
     ...(options.continueOnError === false ? { continueOnError: false } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),

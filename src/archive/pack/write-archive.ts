@@ -81,7 +81,7 @@ function metadataDocument(options: WriteArchiveOptions, layoutMembers: ArchiveMe
     format: ARCHIVE_FORMAT,
     ferryVersion: options.ferryVersion,
     created: (process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH) ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
-    catalog: { ...image(collected.catalog), kind: collected.catalog.kind, ...(options.builtFrom ? { builtFrom: options.builtFrom } : {}) },
+    catalog: { ...image(collected.catalog), kind: collected.catalog.kind, ...(options.builtFrom ? { builtFrom: options.builtFrom } : {}), ...(collected.catalog.pruned ? { pruned: collected.catalog.pruned } : {}) },
     packages: collected.packages,
     images: collected.images.map(image),
     missing: collected.missing.map((m) => ({ source: m.source, bundles: m.bundles, error: { code: m.error.code, message: m.error.message } })),

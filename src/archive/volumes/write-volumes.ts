@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, open, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -44,6 +44,7 @@ export async function writeVolumes(plan: VolumePlan, target: VolumeTarget, optio
   const count = plan.volumes.length;
   const finals = plan.volumes.map((v) => path.join(target.dir, volumeFileName(target.baseName, v.volume, count, plan.numbered)));
   if (!options.overwrite) for (const f of finals) await refuseExisting(f);
+  await removeStaleTemps(target.dir, target.baseName);
 
   const temps: string[] = [];
   const placed: string[] = [];
@@ -89,6 +90,22 @@ export async function writeVolumes(plan: VolumePlan, target: VolumeTarget, optio
     for (const t of temps) await unlink(t).catch(() => undefined);
     throw err;
   }
+}
+
+/**
+ * Temp volumes a killed run left (`.NAME.tar.<hex>.tmp`, `.NAME.001.tar.<hex>.tmp`): a crash skips
+ * the cleanup, and on removable media such a file can be as large as the archive.
+ */
+async function removeStaleTemps(dir: string, baseName: string): Promise<void> {
+  const escaped = baseName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const stale = new RegExp(`^\\.${escaped}(\\.\\d{3,})?\\.tar\\.[0-9a-f]{12}\\.tmp$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (stale.test(name)) await unlink(path.join(dir, name)).catch(() => undefined);
 }
 
 async function refuseExisting(file: string): Promise<void> {

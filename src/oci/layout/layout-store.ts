@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -55,6 +55,22 @@ export class LayoutStore implements ImageStore {
 
   blobPath(digest: string): string {
     return path.join(this.dir, 'blobs', 'sha256', digestHex(digest));
+  }
+
+  /**
+   * Removes partial blobs (`<hex>.<pid>.<random>.tmp`) whose writing process is gone: a killed run
+   * cannot clean up after itself. Files of a live process (another ferry using this folder) stay.
+   */
+  async removeStaleTemps(): Promise<number> {
+    const dir = path.join(this.dir, 'blobs', 'sha256');
+    let removed = 0;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      const pid = /^[0-9a-f]{64}\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1];
+      if (pid === undefined || processAlive(Number(pid))) continue;
+      await rm(path.join(dir, name), { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /**
@@ -209,5 +225,14 @@ async function exists(file: string): Promise<boolean> {
     return true;
   } catch {
     return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
