@@ -129,3 +129,31 @@ test('--packages naming a package the catalog lacks: exit 5 naming it and those 
   assert.match(f.json!.error.message, /no package named nope in the catalog \(it has demo, other\)/);
   assert.deepEqual(readdirSync(dir), []);
 });
+
+test('--dry-run: images and sizes from manifests alone (no blob of theirs fetched, no archive), the same sizes pack then records', async () => {
+  const dir = tempDir();
+  const cacheDir = tempDir();
+  const blobGets = (): number => registry.logLines().filter((l) => /"GET \/v2\/fx\/[^ ]+\/blobs\/sha256:/.test(l)).length;
+  const before = blobGets();
+  const plan = await ferryAsync(['pack', '--catalog', sqliteCatalog, '--dry-run', '-o', path.join(dir, 'two.tar'), '--cache-dir', cacheDir, '--json']);
+  assert.equal(plan.status, 0, plan.stderr);
+  assert.equal(blobGets(), before, 'no config or layer of a related image was downloaded');
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
+  const r = plan.json!.result;
+  assert.equal(r.dryRun, true);
+  assert.deepEqual(r.packages, ['demo', 'other']);
+  assert.deepEqual(r.images.map((i: { source: string }) => i.source), [`${host}/fx/app:1.0`, `${host}/fx/multi@${layout.images.multi.digest}`]);
+  assert.deepEqual(r.images[1].platforms, ['linux/amd64', 'linux/arm64']);
+  // The gathered catalog shares its base layer with the fixture images: that much is already cached.
+  assert.ok(r.blobs.cached.bytes < r.blobs.bytes, `${r.blobs.cached.bytes} of ${r.blobs.bytes} bytes cached`);
+
+  const packed = await ferryAsync(['pack', '--catalog', sqliteCatalog, '-o', path.join(dir, 'two.tar'), '--cache-dir', cacheDir, '--json']);
+  assert.equal(packed.status, 0, packed.stderr);
+  const metadata = (await ferryAsync(['inspect', path.join(dir, 'two.tar'), '--json'])).json!.result.metadata;
+  assert.deepEqual(
+    metadata.images.map((i: { source: string; size: number }) => [i.source, i.size]),
+    r.images.map((i: { source: string; size: number }) => [i.source, i.size]),
+  );
+  const again = await ferryAsync(['pack', '--catalog', sqliteCatalog, '--dry-run', '-o', path.join(dir, 'again.tar'), '--cache-dir', cacheDir, '--json']);
+  assert.equal(again.json!.result.blobs.cached.bytes, r.blobs.bytes, 'after the pack, everything is in the cache');
+});

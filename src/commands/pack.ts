@@ -2,18 +2,19 @@ import { Flags } from '@oclif/core';
 import { FerryCommand, type Outcome } from '../cli/base-command.js';
 import { copyProgress } from '../cli/copy-progress.js';
 import { jobsFlag, registryOptions, singleRegistryFlags } from '../cli/registry-flags.js';
-import { pack, type PackResult } from '../archive/pack/pack.js';
+import { pack, planPack, type PackPlan, type PackResult } from '../archive/pack/pack.js';
 import { parseVolumeSize } from '../archive/volume-size.js';
 import { ExitCode } from '../errors.js';
 import { formatBytes } from '../util/format-bytes.js';
 
-export default class Pack extends FerryCommand<PackResult> {
+export default class Pack extends FerryCommand<PackResult | PackPlan> {
   static override summary = 'Write one archive holding a catalog image and every image its bundles need.';
   static override description =
     'Gathers the catalog image and all its related images (whole indexes, digests unchanged) into a cache, then writes one archive: metadata first, a checksums file that sha256sum -c reads (its sha256 is the archive identity), an optional ed25519 signature, an OCI layout naming each image by its source reference (skopeo copy oci-archive:ARCHIVE:REF works without ferry), and the catalog database. --volume-size splits it into NAME.001.tar, NAME.002.tar, … at member boundaries. Run again after an interruption: nothing already in the cache is downloaded again. An image that cannot be pulled does not stop the others: it is listed with the bundles that need it, recorded in the archive, and the exit code is 7.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1 -o /media/usb/catalog.tar --volume-size fat32 --sign-key ferry-signing.key',
+    '<%= config.bin %> <%= command.id %> --catalog registry.redhat.io/redhat/redhat-operator-index:v4.14 --packages local-storage-operator,odf-operator --dry-run',
   ];
 
   static override flags = {
@@ -23,18 +24,19 @@ export default class Pack extends FerryCommand<PackResult> {
     'volume-size': Flags.string({ description: 'Split into volumes of at most this size: bytes, KiB/MiB/GiB, KB/MB/GB, or fat32, dvd, dvd-dl, bd.' }),
     'sign-key': Flags.string({ description: 'ed25519 private key (ferry keygen) to sign the checksums file with.' }),
     'cache-dir': Flags.string({ description: 'Where gathered images are kept between runs (default $XDG_CACHE_HOME/ferry/pack or ~/.cache/ferry/pack).' }),
+    'dry-run': Flags.boolean({ description: 'Show what would be packed and its total size, from manifests only: no layer is downloaded, nothing is written but the catalog in the cache.' }),
     'continue-on-error': Flags.boolean({ description: 'Go on when an image cannot be pulled (default); --no-continue-on-error makes the first such failure fatal.', allowNo: true, default: true }),
     ...singleRegistryFlags,
     jobs: jobsFlag,
   };
 
-  protected async execute(): Promise<Outcome<PackResult>> {
+  protected async execute(): Promise<Outcome<PackResult | PackPlan>> {
     const { flags } = await this.parse(Pack);
     const volumeSize = flags['volume-size'] ? parseVolumeSize(flags['volume-size']) : undefined;
     const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
-    let result: PackResult;
+    let result: PackResult | PackPlan;
     try {
-      result = await pack({
+      result = await (flags['dry-run'] ? planPack : pack)({
         catalog: flags.catalog,
         ...(flags.packages !== undefined ? { packages: flags.packages.split(',').map((p) => p.trim()).filter((p) => p !== '') } : {}),
         ...(flags.output ? { output: flags.output } : {}),
@@ -52,14 +54,20 @@ export default class Pack extends FerryCommand<PackResult> {
       progress.stop();
     }
     const warnings = [
+      ...('warnings' in result ? result.warnings : []),
       ...result.missing.map((m) => `${m.source} could not be packed (needed by ${m.bundles.join(', ')}): [${m.error.code}] ${m.error.message}`),
       ...result.invalid.map((i) => `${i.reason} (named by ${i.bundles.join(', ')})`),
-      ...result.warnings,
     ];
     return { result, warnings, exitCode: result.missing.length > 0 || result.invalid.length > 0 ? ExitCode.partial : ExitCode.ok };
   }
 
-  protected display(r: PackResult): void {
+  protected display(r: PackResult | PackPlan): void {
+    if ('dryRun' in r) {
+      for (const i of r.images) this.log(`${formatBytes(i.size).padStart(10)}  ${i.source}`);
+      const toFetch = r.blobs.bytes - r.blobs.cached.bytes;
+      this.info(`would pack ${r.catalog.reference} (${r.catalog.kind}, ${r.packages.length} packages) and ${r.images.length} images: ${r.blobs.count} blobs, ${formatBytes(r.blobs.bytes)} stored once (${formatBytes(toFetch)} to download, ${formatBytes(r.blobs.cached.bytes)} already in ${r.cacheDir}) into ${r.output}`);
+      return;
+    }
     for (const file of r.files) this.log(file);
     this.info(`archive ${r.identity}: ${r.images} images and the catalog, ${r.members} members, ${formatBytes(r.bytes)} in ${r.files.length} file${r.files.length === 1 ? '' : 's'}${r.signed ? ', signed' : ''}`);
   }

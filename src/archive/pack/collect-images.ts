@@ -26,6 +26,7 @@ import { formatReference, normalizeReference, parseReference } from '../../oci/r
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
+import { cachedPart, measureImage } from './measure-image.js';
 import { pruneCatalogImage } from './prune-catalog.js';
 
 export interface CollectOptions {
@@ -37,6 +38,8 @@ export interface CollectOptions {
   jobs?: number;
   /** Keep only these packages: the catalog image is rebuilt with its catalog pruned (prune-catalog.ts). */
   packages?: readonly string[];
+  /** Only measure the related images from their manifests (no layer downloaded); the catalog is still gathered (its content names the images). */
+  dryRun?: boolean;
   /** False: the first image that cannot be copied fails the whole run. Default true. */
   continueOnError?: boolean;
   signal?: AbortSignal;
@@ -73,6 +76,8 @@ export interface CollectResult {
   missing: MissingImage[];
   /** Strings in the catalog that are not image references, with their bundles. */
   invalid: Array<{ image: string; reason: string; bundles: string[] }>;
+  /** With dryRun: every distinct blob the kept images reach, and how much of it the cache holds. */
+  measured?: { blobs: number; bytes: number; cached: { blobs: number; bytes: number }; sizes: Map<string, number> };
 }
 
 export async function collectImages(options: CollectOptions): Promise<CollectResult> {
@@ -100,7 +105,17 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
     const { images: wanted, invalid } = groupByImage(pairs);
 
     const refs = [...wanted.keys()];
-    const settled = await mapSettled(refs, options.jobs ?? 6, (ref) => copyInto(engine, stores, cache, ref, wanted.get(ref)!));
+    const allBlobs = new Map<string, number>();
+    const sizes = new Map<string, number>();
+    const gather = options.dryRun
+      ? async (ref: string): Promise<CollectedImage> => {
+          const m = await measureImage(await stores.locate(parseImageName(ref), 'source'), signal);
+          for (const [d, n] of m.blobs) allBlobs.set(d, n);
+          sizes.set(ref, [...m.blobs.values()].reduce((a, b) => a + b, 0));
+          return { source: ref, digest: m.digest, mediaType: m.mediaType, platforms: m.platforms, bundles: wanted.get(ref)! };
+        }
+      : (ref: string): Promise<CollectedImage> => copyInto(engine, stores, cache, ref, wanted.get(ref)!);
+    const settled = await mapSettled(refs, options.jobs ?? 6, gather);
     const images: CollectedImage[] = [];
     const missing: MissingImage[] = [];
     settled.forEach((s, i) => {
@@ -120,6 +135,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
       images,
       missing,
       invalid,
+      ...(options.dryRun ? { measured: { blobs: allBlobs.size, bytes: [...allBlobs.values()].reduce((a, b) => a + b, 0), cached: await cachedPart(cache, allBlobs), sizes } } : {}),
     };
   } finally {
     await stores.close();

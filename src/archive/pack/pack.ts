@@ -39,6 +39,20 @@ export interface PackResult extends WrittenArchive {
   cacheDir: string;
 }
 
+/** What `pack --dry-run` reports: what would be packed and its size, from manifests only. */
+export interface PackPlan {
+  dryRun: true;
+  catalog: { reference: string; digest: string; kind: 'sqlite' | 'fbc' };
+  packages: string[];
+  images: Array<{ source: string; digest: string; size: number; platforms: string[]; bundles: string[] }>;
+  missing: MissingImage[];
+  invalid: Array<{ image: string; reason: string; bundles: string[] }>;
+  /** Distinct blobs of the related images (each stored once) and how much of that the cache holds already. */
+  blobs: { count: number; bytes: number; cached: { count: number; bytes: number } };
+  output: string;
+  cacheDir: string;
+}
+
 /** `$XDG_CACHE_HOME/ferry/pack`, else `~/.cache/ferry/pack`. */
 export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache'), 'ferry', 'pack');
@@ -52,16 +66,7 @@ export function defaultOutput(catalog: string): string {
 export async function pack(options: PackOptions): Promise<PackResult> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const signKey = options.signKeyFile ? await loadPrivateKey(options.signKeyFile) : undefined;
-  const collected = await collectImages({
-    catalog: options.catalog,
-    cacheDir,
-    ...(options.registry ? { registry: options.registry } : {}),
-    ...(options.jobs ? { jobs: options.jobs } : {}),
-    ...(options.packages ? { packages: options.packages } : {}),
-    ...(options.continueOnError === false ? { continueOnError: false } : {}),
-    ...(options.signal ? { signal: options.signal } : {}),
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
+  const collected = await collect(options, cacheDir, false);
   const manifests = archiveManifests(collected.catalog.source, collected.images.map((i) => i.source));
   const written = await writeArchive({
     collected,
@@ -81,4 +86,36 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     warnings: manifests.warnings,
     cacheDir,
   };
+}
+
+/** `pack --dry-run`: the catalog is gathered (its content names the images), the images are only measured. */
+export async function planPack(options: PackOptions): Promise<PackPlan> {
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const collected = await collect(options, cacheDir, true);
+  const measured = collected.measured!;
+  return {
+    dryRun: true,
+    catalog: { reference: collected.catalog.source, digest: collected.catalog.digest, kind: collected.catalog.kind },
+    packages: collected.packages.map((p) => p.name),
+    images: collected.images.map((i) => ({ source: i.source, digest: i.digest, size: measured.sizes.get(i.source) ?? 0, platforms: i.platforms, bundles: i.bundles })),
+    missing: collected.missing,
+    invalid: collected.invalid,
+    blobs: { count: measured.blobs, bytes: measured.bytes, cached: { count: measured.cached.blobs, bytes: measured.cached.bytes } },
+    output: options.output ?? defaultOutput(options.catalog),
+    cacheDir,
+  };
+}
+
+function collect(options: PackOptions, cacheDir: string, dryRun: boolean): ReturnType<typeof collectImages> {
+  return collectImages({
+    catalog: options.catalog,
+    cacheDir,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.packages ? { packages: options.packages } : {}),
+    ...(options.continueOnError === false ? { continueOnError: false } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(dryRun ? { dryRun: true } : {}),
+  });
 }
