@@ -23,6 +23,7 @@ let host: string;
 let sqliteCatalog: string;
 let fbcCatalog: string;
 let database: string;
+let manifestsDir: string;
 
 before(async () => {
   layout = await buildFixtureLayout();
@@ -32,6 +33,7 @@ before(async () => {
   await skopeoCopy(layout.images.app.layoutRef, `docker://${host}/fx/app:1.0`, { dest: registry });
   await skopeoCopy(layout.images.multi.layoutRef, `docker://${host}/fx/multi:1.0`, { dest: registry, all: true });
   const manifests = tempDir();
+  manifestsDir = manifests;
   writePackageManifest(manifests, 'demo', [{ name: 'stable', currentCSV: 'demo.v1.0.0' }], [{ name: 'demo.v1.0.0', version: '1.0.0', images: [`${host}/fx/app:1.0`] }]);
   writePackageManifest(manifests, 'other', [{ name: 'alpha', currentCSV: 'other.v2.0.0' }], [{ name: 'other.v2.0.0', version: '2.0.0', images: [`${host}/fx/multi@${layout.images.multi.digest}`] }]);
   sqliteCatalog = `${host}/olm/two:v1`;
@@ -156,4 +158,28 @@ test('--dry-run: images and sizes from manifests alone (no blob of theirs fetche
   );
   const again = await ferryAsync(['pack', '--catalog', sqliteCatalog, '--dry-run', '-o', path.join(dir, 'again.tar'), '--cache-dir', cacheDir, '--json']);
   assert.equal(again.json!.result.blobs.cached.bytes, r.blobs.bytes, 'after the pack, everything is in the cache');
+});
+
+test('pack from manifests: the catalog is built first (as registry build) into the cache, then packed under --tag', async () => {
+  const dir = tempDir();
+  const archive = path.join(dir, 'built.tar');
+  const tag = `${host}/olm/built:v1`;
+  const r = await ferryAsync(['pack', '--from-dir', path.join(manifestsDir, 'demo'), '--from', `${host}/opm:latest`, '--tag', tag, '-o', archive, '--cache-dir', tempDir(), '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const metadata = (await ferryAsync(['inspect', archive, '--json'])).json!.result.metadata;
+  assert.equal(metadata.catalog.source, tag);
+  assert.equal(metadata.catalog.kind, 'sqlite');
+  assert.match(metadata.catalog.builtFrom, /--from-dir .*demo --from .*opm:latest/);
+  assert.deepEqual(metadata.images.map((i: { source: string }) => i.source), [`${host}/fx/app:1.0`]);
+  // The same catalog as registry build makes from the same input.
+  const pushed = await ferryAsync(['registry', 'build', '--from-dir', path.join(manifestsDir, 'demo'), '--from', `${host}/opm:latest`, '--to', tag, '--json']);
+  assert.equal(pushed.json!.result.image.digest, metadata.catalog.digest);
+  assert.equal((await ferryAsync(['verify', archive])).status, 0);
+
+  const both = await ferryAsync(['pack', '--catalog', sqliteCatalog, '--from-dir', path.join(manifestsDir, 'demo'), '-o', path.join(dir, 'x.tar')]);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /do not combine it with --from-dir/);
+  const neither = await ferryAsync(['pack', '-o', path.join(dir, 'x.tar')]);
+  assert.equal(neither.status, 2);
+  assert.match(neither.stderr, /nothing to pack/);
 });

@@ -4,7 +4,9 @@ import { copyProgress } from '../cli/copy-progress.js';
 import { jobsFlag, registryOptions, singleRegistryFlags } from '../cli/registry-flags.js';
 import { pack, planPack, type PackPlan, type PackResult } from '../archive/pack/pack.js';
 import { parseVolumeSize } from '../archive/volume-size.js';
-import { ExitCode } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
+import { catalogSourceFlags, catalogSources, hasCatalogSource } from '../cli/catalog-source-flags.js';
+import { DEFAULT_BASE_IMAGE } from '../catalog/image/catalog-labels.js';
 import { formatBytes } from '../util/format-bytes.js';
 
 export default class Pack extends FerryCommand<PackResult | PackPlan> {
@@ -14,11 +16,15 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1 -o /media/usb/catalog.tar --volume-size fat32 --sign-key ferry-signing.key',
+    '<%= config.bin %> <%= command.id %> --from-dir ./manifests --from quay.io/operator-framework/opm:latest --tag example.com/olm/my-catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog registry.redhat.io/redhat/redhat-operator-index:v4.14 --packages local-storage-operator,odf-operator --dry-run',
   ];
 
   static override flags = {
-    catalog: Flags.string({ description: 'The catalog image to pack (sqlite or file-based).', required: true }),
+    catalog: Flags.string({ description: 'The catalog image to pack (sqlite or file-based). Or build the catalog first from the source flags below, as registry build does.' }),
+    ...catalogSourceFlags,
+    from: Flags.string({ description: 'With a source flag: the base image the built catalog database is added to.', default: DEFAULT_BASE_IMAGE }),
+    tag: Flags.string({ description: 'With a source flag: the name the built catalog carries (its mirror name derives from it).', default: 'localhost/ferry/catalog:latest' }),
     packages: Flags.string({ description: 'Comma-separated packages to keep (as opm index prune): the catalog in the archive is rebuilt to hold only these, and only their images are packed.' }),
     output: Flags.string({ char: 'o', description: 'Archive file (default: <catalog name>.tar here); with --volume-size, volumes NAME.001.tar… beside it.' }),
     'volume-size': Flags.string({ description: 'Split into volumes of at most this size: bytes, KiB/MiB/GiB, KB/MB/GB, or fat32, dvd, dvd-dl, bd.' }),
@@ -33,11 +39,17 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
   protected async execute(): Promise<Outcome<PackResult | PackPlan>> {
     const { flags } = await this.parse(Pack);
     const volumeSize = flags['volume-size'] ? parseVolumeSize(flags['volume-size']) : undefined;
+    const building = hasCatalogSource(flags);
+    if (building === (flags.catalog !== undefined)) {
+      throw new UsageError(building ? '--catalog packs an existing catalog image: do not combine it with --from-dir, --bundles, --appregistry-namespace, --from-db or --from-index' : 'nothing to pack: give --catalog IMAGE, or build one with --from-dir, --bundles, --appregistry-namespace, --from-db or --from-index');
+    }
+    const catalog = flags.catalog ?? flags.tag;
     const progress = copyProgress({ enabled: this.showsProgress(), log: (l) => this.info(l) });
     let result: PackResult | PackPlan;
     try {
       result = await (flags['dry-run'] ? planPack : pack)({
-        catalog: flags.catalog,
+        catalog,
+        ...(building ? { build: { sources: catalogSources(flags, (l) => this.info(l)), base: flags.from } } : {}),
         ...(flags.packages !== undefined ? { packages: flags.packages.split(',').map((p) => p.trim()).filter((p) => p !== '') } : {}),
         ...(flags.output ? { output: flags.output } : {}),
         ...(flags['cache-dir'] ? { cacheDir: flags['cache-dir'] } : {}),

@@ -36,6 +36,8 @@ export interface CollectOptions {
   cacheDir: string;
   registry?: RegistryOptions;
   jobs?: number;
+  /** The catalog was built into the cache by pack itself (under `catalog`): nothing to copy. */
+  builtCatalog?: { platforms: string[] };
   /** Keep only these packages: the catalog image is rebuilt with its catalog pruned (prune-catalog.ts). */
   packages?: readonly string[];
   /** Only measure the related images from their manifests (no layer downloaded); the catalog is still gathered (its content names the images). */
@@ -89,7 +91,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
   const signal = options.signal ? { signal: options.signal } : {};
   try {
     const catalogRef = normalizeReference(options.catalog);
-    let catalogCopy: CollectedImage & { pruned?: PrunedFrom } = await copyInto(engine, stores, cache, catalogRef, []);
+    let catalogCopy: CollectedImage & { pruned?: PrunedFrom } = options.builtCatalog ? await fromCache(cache, catalogRef, options.builtCatalog.platforms) : await copyInto(engine, stores, cache, catalogRef, []);
     const work = path.join(options.cacheDir, 'catalog');
     await rm(work, { recursive: true, force: true });
     await mkdir(work, { recursive: true });
@@ -140,6 +142,12 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
   } finally {
     await stores.close();
   }
+}
+
+async function fromCache(cache: LayoutStore, ref: string, platforms: string[]): Promise<CollectedImage> {
+  const head = await cache.headManifest('', ref);
+  if (head === undefined) throw new FerryError('NOT_FOUND', `the built catalog ${ref} is not in the cache ${cache.dir}`, 5);
+  return { source: ref, digest: head.digest, mediaType: head.mediaType, platforms, bundles: [] };
 }
 
 /** Copies one image into the cache under its source reference (skipped when a digest reference is already there). */

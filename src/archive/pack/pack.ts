@@ -6,7 +6,8 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { CopyListener } from '../../oci/copy/progress.js';
-import { parseReference } from '../../oci/reference.js';
+import { normalizeReference, parseReference } from '../../oci/reference.js';
+import { buildCatalog, type CatalogSources } from '../../catalog/operations/build-catalog.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { loadPrivateKey } from '../signing.js';
 import { archiveManifests } from './archive-manifests.js';
@@ -14,7 +15,10 @@ import { collectImages, type MissingImage } from './collect-images.js';
 import { writeArchive, type WrittenArchive } from './write-archive.js';
 
 export interface PackOptions {
+  /** The catalog image to pack; with `build`, the name the built catalog carries. */
   catalog: string;
+  /** Build the catalog first (as `registry build`), into the cache, on `base`. */
+  build?: { sources: CatalogSources; base: string };
   /** Keep only these packages (the catalog is rebuilt). */
   packages?: readonly string[];
   output?: string;
@@ -66,7 +70,8 @@ export function defaultOutput(catalog: string): string {
 export async function pack(options: PackOptions): Promise<PackResult> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const signKey = options.signKeyFile ? await loadPrivateKey(options.signKeyFile) : undefined;
-  const collected = await collect(options, cacheDir, false);
+  const built = await buildFirst(options, cacheDir);
+  const collected = await collect(options, cacheDir, false, built);
   const manifests = archiveManifests(collected.catalog.source, collected.images.map((i) => i.source));
   const written = await writeArchive({
     collected,
@@ -75,6 +80,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     ...(options.volumeSize ? { volumeSize: options.volumeSize } : {}),
     ...(signKey ? { signKey } : {}),
     ferryVersion: options.ferryVersion,
+    ...(built ? { builtFrom: built.from } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
   return {
@@ -91,7 +97,8 @@ export async function pack(options: PackOptions): Promise<PackResult> {
 /** `pack --dry-run`: the catalog is gathered (its content names the images), the images are only measured. */
 export async function planPack(options: PackOptions): Promise<PackPlan> {
   const cacheDir = options.cacheDir ?? defaultCacheDir();
-  const collected = await collect(options, cacheDir, true);
+  const built = await buildFirst(options, cacheDir);
+  const collected = await collect(options, cacheDir, true, built);
   const measured = collected.measured!;
   return {
     dryRun: true,
@@ -106,10 +113,43 @@ export async function planPack(options: PackOptions): Promise<PackPlan> {
   };
 }
 
-function collect(options: PackOptions, cacheDir: string, dryRun: boolean): ReturnType<typeof collectImages> {
+interface BuiltFirst {
+  platforms: string[];
+  /** What it was built from, for the metadata. */
+  from: string;
+}
+
+/** With `build`: the catalog built (as `registry build`) straight into the pack cache. */
+async function buildFirst(options: PackOptions, cacheDir: string): Promise<BuiltFirst | undefined> {
+  if (options.build === undefined) return undefined;
+  const name = normalizeReference(options.catalog);
+  const result = await buildCatalog({
+    ...options.build.sources,
+    base: options.build.base,
+    destination: `oci:${path.join(cacheDir, 'layout')}:${name}`,
+    ...(options.registry ? { source: options.registry } : {}),
+    ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  return { platforms: result.image?.platforms ?? [], from: describeSources(options.build.sources, options.build.base) };
+}
+
+function describeSources(s: CatalogSources, base: string): string {
+  return [
+    ...(s.fromDirs ?? []).map((d) => `--from-dir ${d}`),
+    ...(s.bundles ?? []).map((b) => `--bundles ${b}`),
+    ...(s.fromDb ? [`--from-db ${s.fromDb}`] : []),
+    ...(s.fromIndex ? [`--from-index ${s.fromIndex}`] : []),
+    ...(s.appRegistry ? [`--appregistry-namespace ${s.appRegistry.namespace} (${s.appRegistry.endpoint})`] : []),
+    `--from ${base}`,
+  ].join(' ');
+}
+
+function collect(options: PackOptions, cacheDir: string, dryRun: boolean, built: BuiltFirst | undefined): ReturnType<typeof collectImages> {
   return collectImages({
     catalog: options.catalog,
     cacheDir,
+    ...(built ? { builtCatalog: { platforms: built.platforms } } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.packages ? { packages: options.packages } : {}),

@@ -2,10 +2,9 @@ import { statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { FerryCommand, type Outcome } from '../../cli/base-command.js';
 import { copyProgress } from '../../cli/copy-progress.js';
-import { modeFlag, optionalFromDirFlag } from '../../cli/flags.js';
+import { catalogSourceFlags, catalogSources, hasCatalogSource } from '../../cli/catalog-source-flags.js';
 import { copyRegistryFlags, copyRegistryOptions, jobsFlag } from '../../cli/registry-flags.js';
 import { buildCatalog, type BuildCatalogResult } from '../../catalog/operations/build-catalog.js';
-import { DEFAULT_APP_REGISTRY_ENDPOINT, type AppRegistryProgress } from '../../catalog/appregistry/index.js';
 import { DEFAULT_BASE_IMAGE } from '../../catalog/image/catalog-labels.js';
 import { UsageError } from '../../errors.js';
 
@@ -20,15 +19,7 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
   ];
 
   static override flags = {
-    'from-dir': optionalFromDirFlag,
-    'appregistry-namespace': Flags.string({ description: 'App Registry namespace whose operators to add (every one, or those named with --appregistry-packages).' }),
-    'appregistry-endpoint': Flags.string({ description: 'App Registry endpoint (with --appregistry-namespace).', default: DEFAULT_APP_REGISTRY_ENDPOINT }),
-    'appregistry-packages': Flags.string({ description: 'Only these operators of the namespace; PKG:RELEASE pins a release (default: each one\'s default release).', multiple: true, delimiter: ',', dependsOn: ['appregistry-namespace'] }),
-    'auth-token': Flags.string({ description: 'App Registry token, sent as the Authorization header (e.g. "basic dXNlcjpwYXNz").', dependsOn: ['appregistry-namespace'] }),
-    bundles: Flags.string({ description: 'Bundle images to add (pulled; /manifests and /metadata unpacked; the image becomes a related image). Comma-separated or repeated.', multiple: true, delimiter: ',' }),
-    'from-db': Flags.string({ description: 'Start from this database (it is read, never modified).', exclusive: ['from-index'] }),
-    'from-index': Flags.string({ description: 'Start from the database of this catalog image.', exclusive: ['from-db'] }),
-    mode: modeFlag,
+    ...catalogSourceFlags,
     from: Flags.string({ description: 'Base image the database is added to.', default: DEFAULT_BASE_IMAGE }),
     to: Flags.string({ description: 'Push the catalog image here.', exclusive: ['save'] }),
     save: Flags.string({ description: 'Write the catalog image to this tarball (with --db-only: the folder that receives index.db).' }),
@@ -40,30 +31,8 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
 
   protected async execute(): Promise<Outcome<BuildCatalogResult>> {
     const { flags } = await this.parse(RegistryBuild);
-    const sources = {
-      ...(flags['from-dir'] ? { fromDirs: flags['from-dir'] } : {}),
-      ...(flags.bundles ? { bundles: flags.bundles } : {}),
-      ...(flags['from-db'] ? { fromDb: flags['from-db'] } : {}),
-      ...(flags['from-index'] ? { fromIndex: flags['from-index'] } : {}),
-      ...(flags['appregistry-namespace']
-        ? {
-            appRegistry: {
-              namespace: flags['appregistry-namespace'],
-              endpoint: flags['appregistry-endpoint'],
-              ...(flags['auth-token'] ? { authToken: flags['auth-token'] } : {}),
-              ...(flags['appregistry-packages'] ? { packages: flags['appregistry-packages'] } : {}),
-              tlsVerify: flags['src-tls-verify'] ?? flags['tls-verify'] ?? true,
-              ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
-              onProgress: (e: AppRegistryProgress) => {
-                if (e.type === 'listed') this.info(`App Registry ${e.namespace}: ${e.selected} of ${e.available} operators`);
-                else if (e.type === 'package-done') this.info(`downloaded ${e.name} ${e.release} (${e.layout}, ${e.files} files) ${e.digest}`);
-              },
-            },
-          }
-        : {}),
-      mode: flags.mode,
-    };
-    if (!flags['from-dir'] && !flags.bundles && !flags['from-db'] && !flags['from-index'] && !flags['appregistry-namespace']) {
+    const sources = catalogSources(flags, (l) => this.info(l));
+    if (!hasCatalogSource(flags)) {
       throw new UsageError('nothing to build from: give --from-dir, --appregistry-namespace, --bundles, --from-db or --from-index');
     }
     if (flags['db-only'] && !flags.save) throw new UsageError('--db-only needs --save DIR (the folder that receives index.db)');
