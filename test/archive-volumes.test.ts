@@ -217,7 +217,8 @@ describe('writeVolumes and openVolumes', () => {
     try {
       const set = await openVolumes(path.join(ro, 'ferry.001.tar'));
       assert.equal(set.archive, ID_A);
-      assert.deepEqual(set.members(), members);
+      assert.deepEqual(set.members().map((m) => ({ name: m.name, size: m.size })), members);
+      assert.ok(set.members().every((m) => m.volumes.length >= 1 && m.volumes.every((v) => v >= 1 && v <= set.files.length)), 'each member names the volumes holding it');
       for (const m of members) {
         const bytes = await readAll(set.openVerified(m.name, sha256Digest(data[m.name]!)));
         assert.ok(bytes.equals(data[m.name]!), m.name);
