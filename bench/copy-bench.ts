@@ -1,7 +1,8 @@
 /**
  * Image copy benchmark (`npm run bench:copy`): ferry against skopeo, both directions.
  *
- * 1. Writes a deterministic OCI image layout by hand: 20 images (img01..img20), about 1 GiB of
+ * 1. Writes a deterministic OCI image layout by hand (the set in bench/copy/image-set.ts, shared
+ *    with bench:pack): 20 images (img01..img20), about 1 GiB of
  *    unique layer bytes with shared layers (one 100 MiB base layer in every image, a 16 MiB layer
  *    per group of five images, two layers of each image's own). Layer content is an AES-CTR
  *    keystream (seeded, incompressible) in a hand-written gzip frame of stored blocks, streamed to
@@ -24,7 +25,8 @@
  * Figures are also written to bench/results/copy.json.
  *
  * This file holds the settings, the cases, the report and main; the parts they use live in
- * bench/copy/ (layout generation, running the tools, checking copies, registries, scratch folder).
+ * bench/copy/ (the image set, layout generation, running the tools, checking copies, registries,
+ * scratch folder), which bench:pack uses as well.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -34,69 +36,30 @@ import { BrokenCopy } from './copy/broken-copy.js';
 import { GiB, MiB } from './copy/byte-units.js';
 import { checkDisk, checkTools } from './copy/check-prerequisites.js';
 import { codeVersion, distIdentity } from './copy/code-under-test.js';
-import { writeLayout, type ImageSpec, type Layout } from './copy/generate-layout.js';
+import { pushWithSkopeo } from './copy/fill-registry.js';
+import { writeLayout, type Layout } from './copy/generate-layout.js';
+import { imageSpecs, SEED } from './copy/image-set.js';
 import { freshRegistry, stopAllRegistries, stopRegistry } from './copy/local-registries.js';
 import { REPO_ROOT, RESULTS_DIR } from './copy/repo-paths.js';
 import { runFerry, runSkopeoCopies, type FerryRun } from './copy/run-tools.js';
 import { createScratchDir, removeScratchDir, scratchPath } from './copy/scratch-dir.js';
+import { intFromEnv } from './copy/settings-from-env.js';
+import { maxOf, median, orNull, round, verdict } from './copy/stats.js';
 import { verifyFerryEnvelope, verifyLayout, verifyRegistry } from './copy/verify-copy.js';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-const IMAGES = 20;
-const BASE_LAYER = 100 * MiB; // in every image
-const GROUP_SIZE = 5; // images 01-05, 06-10, ... share one group layer
-const GROUP_LAYER = 16 * MiB;
-const APP_LAYER = 32 * MiB; // each image's own two layers: 43 MiB together,
-const EXTRA_LAYER = 11 * MiB; // with a few KiB moved between them so sizes are not round
-const ODD = 4097;
+// The 20-image set (sizes, seed) is in bench/copy/image-set.ts, shared with bench:pack.
 const BIG_LAYER = GiB; // the single-layer case
-const SEED = 'ferry-bench-copy/v1';
 
-const RUNS = runsFromEnv();
+const RUNS = intFromEnv('FERRY_BENCH_RUNS', 3, 1, 50);
 const TARGET_RATIO = 0.7;
 const TARGET_RSS_MB = 150;
 const NEEDED_DISK_BYTES = 6 * GiB;
 
-function runsFromEnv(): number {
-  const raw = process.env.FERRY_BENCH_RUNS;
-  if (raw === undefined || raw === '') return 3;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1 || n > 50) throw new Error(`FERRY_BENCH_RUNS must be an integer from 1 to 50, got "${raw}"`);
-  return n;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Cases
-
-const imageName = (n: number): string => `img${String(n).padStart(2, '0')}`;
-
-function imageSpecs(): ImageSpec[] {
-  return Array.from({ length: IMAGES }, (_, i) => {
-    const n = i + 1;
-    const name = imageName(n);
-    return {
-      name,
-      layers: [
-        { label: 'base', size: BASE_LAYER },
-        { label: `group${Math.floor(i / GROUP_SIZE) + 1}`, size: GROUP_LAYER },
-        { label: `${name}-app`, size: APP_LAYER + ODD * n },
-        { label: `${name}-extra`, size: EXTRA_LAYER - ODD * n },
-      ],
-    };
-  });
-}
-
-/** Fills a registry from a layout with skopeo (--preserve-digests), once, and checks it. */
-async function pushWithSkopeo(layout: Layout, registry: TestRegistry): Promise<number> {
-  const run = await runSkopeoCopies(
-    ['--dest-tls-verify=false', '--preserve-digests'],
-    layout.images.map((i) => [`oci:${layout.dir}:${i.name}`, `docker://${registry.host}/bench/${i.name}:1`]),
-  );
-  await verifyRegistry(registry, layout, `source registry filled by skopeo`);
-  return run.wallMs;
-}
 
 type Tool = 'ferry' | 'skopeo';
 
@@ -214,17 +177,6 @@ function writeMapping(label: string, lines: string[]): string {
 // ---------------------------------------------------------------------------------------------
 // Report
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
-const maxOf = (xs: Array<number | null>): number | null => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length === 0 ? null : Math.max(...v);
-};
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-const round = (x: number, digits = 2): number => Number(x.toFixed(digits));
 const mib = (bytes: number): string => (bytes / MiB).toFixed(1);
 
 interface Summary {
@@ -291,8 +243,6 @@ function table(rows: Summary[], ratioTarget: boolean): string[] {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes];
 }
 
-const orNull = (x: number, digits = 2): number | null => (Number.isFinite(x) ? round(x, digits) : null);
-
 function jsonCase(s: Summary, bytes: number, ratioTarget: boolean) {
   return {
     bytes,
@@ -313,8 +263,8 @@ async function main(): Promise<void> {
   const skopeoVersion = await checkTools();
   const code = await codeVersion();
   const distAtStart = distIdentity();
-  checkDisk(os.tmpdir(), NEEDED_DISK_BYTES);
-  const scratchRoot = createScratchDir();
+  checkDisk(os.tmpdir(), NEEDED_DISK_BYTES, 'source layout, source registry, one copy at a time, and the same again for the 1 GiB single-layer case');
+  const scratchRoot = createScratchDir('copy');
   const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGiB: round(os.totalmem() / GiB, 1), node: process.version, platform: `${os.platform()} ${os.arch()}` };
   console.log('ferry image copy benchmark');
   console.log(`  machine            ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM, node ${process.version}, ${skopeoVersion}`);

@@ -1,16 +1,16 @@
-/** What the copy benchmark needs before it starts: enough free disk space, and skopeo. */
+/** What the copy and pack benchmarks need before they start: enough free disk space, and skopeo. */
 import { statfsSync } from 'node:fs';
 import { GiB } from './byte-units.js';
 import { exec } from './exec.js';
 
-/** Throws unless `dir` has `neededBytes` free. */
-export function checkDisk(dir: string, neededBytes: number): void {
+/** Throws unless `dir` has `neededBytes` free; `usage` says what the space is for. */
+export function checkDisk(dir: string, neededBytes: number, usage: string): void {
   const fs = statfsSync(dir);
   const free = fs.bavail * fs.bsize;
   if (free < neededBytes) {
     throw new Error(
       `not enough free disk space in ${dir}: ${(free / GiB).toFixed(1)} GiB free, about ${neededBytes / GiB} GiB needed ` +
-        '(source layout, source registry, one copy at a time, and the same again for the 1 GiB single-layer case). ' +
+        `(${usage}). ` +
         'Free some space or point TMPDIR at a larger disk.',
     );
   }

@@ -1,13 +1,13 @@
 /**
  * Running the tools under test, each with a private empty HOME and no registry configuration:
- * ferry through bench/peak-rss.js (its JSON envelope and peak RSS), skopeo copies one after
+ * ferry through bench/peak-rss.js (exit code, JSON envelope and peak RSS), skopeo copies one after
  * another (peak RSS through GNU time when there), and `skopeo inspect --raw` digests.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { mustExec } from './exec.js';
+import { exec, mustExec } from './exec.js';
 import { CLI, PEAK_RSS_HELPER } from './repo-paths.js';
 import { scratchPath } from './scratch-dir.js';
 
@@ -64,20 +64,49 @@ export interface FerryEnvelope {
   };
 }
 
-/** `node bench/peak-rss.js bin/run.js ARGS --json` with a private HOME; the envelope must say ok. */
-export async function runFerry(args: string[]): Promise<FerryRun & { envelope: FerryEnvelope }> {
+export interface FerryProcess {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+  /** null when the process died before it could write the figure. */
+  peakRssMb: number | null;
+}
+
+/** `node bench/peak-rss.js bin/run.js ARGS` with a private HOME, whatever its exit code. Wall time includes node and oclif start-up. */
+export async function runFerryProcess(args: string[]): Promise<FerryProcess> {
   const { env, home } = privateEnv('ferry');
   const rssFile = path.join(home, 'rss.json');
   env.FERRY_BENCH_RSS_FILE = rssFile;
   try {
-    const r = await mustExec(process.execPath, [PEAK_RSS_HELPER, CLI, ...args, '--json'], env);
-    const envelope = JSON.parse(r.stdout.toString('utf8')) as FerryEnvelope;
-    if (envelope.status !== 'ok' || envelope.result === undefined) throw new Error(`ferry ${args.join(' ')} reported ${envelope.status}: ${r.stdout.toString('utf8').slice(0, 2000)}`);
-    const { maxRssKb } = JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number };
-    return { wallMs: r.wallMs, peakRssMb: maxRssKb / 1024, ferrySeconds: envelope.result.seconds, blobs: envelope.result.blobs, envelope };
+    const r = await exec(process.execPath, [PEAK_RSS_HELPER, CLI, ...args], env);
+    const rss = existsSync(rssFile) ? (JSON.parse(readFileSync(rssFile, 'utf8')) as { maxRssKb: number }).maxRssKb / 1024 : null;
+    return { code: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr, wallMs: r.wallMs, peakRssMb: rss };
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+export interface FerryCommandRun<R> {
+  wallMs: number;
+  peakRssMb: number;
+  envelope: { status: string; result: R };
+}
+
+/** runFerryProcess(ARGS --json): it must exit 0 and its envelope must say ok. */
+export async function runFerryCommand<R>(args: string[]): Promise<FerryCommandRun<R>> {
+  const r = await runFerryProcess([...args, '--json']);
+  if (r.code !== 0) throw new Error(`ferry ${args.join(' ')} exited with ${r.code}\n${r.stderr.slice(-4000)}${r.stdout.slice(0, 2000)}`);
+  const envelope = JSON.parse(r.stdout) as { status: string; result?: R };
+  if (envelope.status !== 'ok' || envelope.result === undefined) throw new Error(`ferry ${args.join(' ')} reported ${envelope.status}: ${r.stdout.slice(0, 2000)}`);
+  if (r.peakRssMb === null) throw new Error(`ferry ${args.join(' ')}: no peak RSS written`);
+  return { wallMs: r.wallMs, peakRssMb: r.peakRssMb, envelope: { status: envelope.status, result: envelope.result } };
+}
+
+/** A ferry copy (`image copy`, `image mirror`): runFerryCommand plus the copy time and blob counts it reports. */
+export async function runFerry(args: string[]): Promise<FerryRun & { envelope: FerryEnvelope }> {
+  const r = await runFerryCommand<NonNullable<FerryEnvelope['result']>>(args);
+  return { wallMs: r.wallMs, peakRssMb: r.peakRssMb, ferrySeconds: r.envelope.result.seconds, blobs: r.envelope.result.blobs, envelope: r.envelope };
 }
 
 export interface SkopeoRun {
@@ -111,13 +140,17 @@ export async function runSkopeoCopies(flags: string[], pairs: Array<[string, str
   }
 }
 
-/** sha256 of what `skopeo inspect --raw FLAGS REF` prints: the manifest digest as skopeo sees it. */
-export async function skopeoRawDigest(ref: string, flags: string[] = []): Promise<string> {
+/** What `skopeo inspect --raw FLAGS REF` prints: the manifest bytes as skopeo sees them. */
+export async function skopeoRaw(ref: string, flags: string[] = []): Promise<Buffer> {
   const { env, home } = privateEnv('inspect');
   try {
-    const r = await mustExec('skopeo', ['--insecure-policy', 'inspect', '--raw', ...flags, ref], env);
-    return `sha256:${createHash('sha256').update(r.stdout).digest('hex')}`;
+    return (await mustExec('skopeo', ['--insecure-policy', 'inspect', '--raw', ...flags, ref], env)).stdout;
   } finally {
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** sha256 of what `skopeo inspect --raw FLAGS REF` prints: the manifest digest as skopeo sees it. */
+export async function skopeoRawDigest(ref: string, flags: string[] = []): Promise<string> {
+  return `sha256:${createHash('sha256').update(await skopeoRaw(ref, flags)).digest('hex')}`;
 }

@@ -1,5 +1,5 @@
 /**
- * The copy benchmark's scratch folder (a fresh temp dir): generated layouts, copy outputs, mapping
+ * A benchmark's scratch folder (a fresh temp dir): generated layouts, copy outputs, mapping
  * files and the private HOMEs of child processes all live under it, and it goes as a whole at exit.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,9 +8,9 @@ import path from 'node:path';
 
 let scratchRoot: string | undefined;
 
-/** Creates the scratch folder under the system temp dir and returns its path. */
-export function createScratchDir(): string {
-  scratchRoot = mkdtempSync(path.join(os.tmpdir(), 'ferry-bench-copy-'));
+/** Creates the scratch folder (`ferry-bench-<benchmark>-XXXXXX`) under the system temp dir and returns its path. */
+export function createScratchDir(benchmark: string): string {
+  scratchRoot = mkdtempSync(path.join(os.tmpdir(), `ferry-bench-${benchmark}-`));
   return scratchRoot;
 }
 

@@ -38,6 +38,8 @@ export interface WriteVolumesOptions {
 }
 
 const FILE_MODE = 0o644;
+/** Blob bytes are read and written in 1 MiB chunks: 64 KiB chunks cost an async-generator step each, which dominated the write of a 1 GiB archive. */
+const READ_CHUNK = 1024 * 1024;
 
 /** Writes every volume of `plan`; returns the final paths in volume order. */
 export async function writeVolumes(plan: VolumePlan, target: VolumeTarget, options: WriteVolumesOptions = {}): Promise<string[]> {
@@ -55,7 +57,7 @@ export async function writeVolumes(plan: VolumePlan, target: VolumeTarget, optio
       options.signal?.throwIfAborted();
       const temp = path.join(target.dir, `.${path.basename(finals[i]!)}.${randomBytes(6).toString('hex')}.tmp`);
       temps.push(temp);
-      await pipeline(Readable.from(volumeChunks(sizes, volume, target, hashes)), createWriteStream(temp, { flags: 'wx', mode: FILE_MODE }), { signal: options.signal });
+      await pipeline(Readable.from(volumeChunks(sizes, volume, target, hashes)), createWriteStream(temp, { flags: 'wx', mode: FILE_MODE, highWaterMark: READ_CHUNK }), { signal: options.signal });
       const handle = await open(temp, 'r+');
       try {
         await handle.sync();
@@ -172,7 +174,7 @@ async function* memberData(member: PlannedMember, logicalSize: number, source: M
   }
   let written = 0;
   if (member.size > 0) {
-    for await (const chunk of createReadStream(source.path, { start: member.start, end: member.start + member.size - 1 })) {
+    for await (const chunk of createReadStream(source.path, { start: member.start, end: member.start + member.size - 1, highWaterMark: READ_CHUNK })) {
       const buffer = chunk as Buffer;
       written += buffer.length;
       hash?.update(buffer);
