@@ -39,10 +39,11 @@ import { codeVersion, distIdentity } from './copy/code-under-test.js';
 import { pushWithSkopeo } from './copy/fill-registry.js';
 import { writeLayout, type Layout } from './copy/generate-layout.js';
 import { imageSpecs, SEED } from './copy/image-set.js';
-import { freshRegistry, stopAllRegistries, stopRegistry } from './copy/local-registries.js';
+import { freshRegistry, stopRegistry } from './copy/local-registries.js';
 import { REPO_ROOT, RESULTS_DIR } from './copy/repo-paths.js';
 import { runFerry, runSkopeoCopies, type FerryRun } from './copy/run-tools.js';
-import { createScratchDir, removeScratchDir, scratchPath } from './copy/scratch-dir.js';
+import { runBenchmark } from './copy/run-benchmark.js';
+import { createScratchDir, scratchPath } from './copy/scratch-dir.js';
 import { intFromEnv } from './copy/settings-from-env.js';
 import { maxOf, median, orNull, round, verdict } from './copy/stats.js';
 import { verifyFerryEnvelope, verifyLayout, verifyRegistry } from './copy/verify-copy.js';
@@ -355,24 +356,4 @@ async function main(): Promise<void> {
   }
 }
 
-async function cleanUp(): Promise<void> {
-  await stopAllRegistries();
-  removeScratchDir();
-}
-
-process.once('SIGINT', () => {
-  console.error('bench:copy interrupted; cleaning up');
-  // The registry helper kills its registries and removes their storage on exit.
-  removeScratchDir();
-  process.exit(130);
-});
-
-try {
-  await main();
-} catch (err) {
-  const kind = err instanceof BrokenCopy ? 'broken copy' : 'failed';
-  console.error(`bench:copy ${kind}: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBenchmark('bench:copy', main, (err) => (err instanceof BrokenCopy ? 'broken copy' : 'failed'));

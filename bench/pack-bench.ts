@@ -45,10 +45,11 @@ import { mustExec } from './copy/exec.js';
 import { pushWithSkopeo } from './copy/fill-registry.js';
 import { writeLayout, type BuiltImage, type Layout } from './copy/generate-layout.js';
 import { IMAGES as STANDARD_IMAGES, imageSpecs, SEED } from './copy/image-set.js';
-import { freshRegistry, stopAllRegistries, stopRegistry } from './copy/local-registries.js';
+import { freshRegistry, stopRegistry } from './copy/local-registries.js';
 import { REPO_ROOT, RESULTS_DIR } from './copy/repo-paths.js';
 import { runFerryCommand, runSkopeoCopies } from './copy/run-tools.js';
-import { createScratchDir, removeScratchDir, scratchPath } from './copy/scratch-dir.js';
+import { runBenchmark } from './copy/run-benchmark.js';
+import { createScratchDir, scratchPath } from './copy/scratch-dir.js';
 import { intFromEnv } from './copy/settings-from-env.js';
 import { maxOf, median, orNull, round, verdict } from './copy/stats.js';
 import { buildBenchCatalog, pushBaseImage, type BenchCatalog } from './pack/catalog-image.js';
@@ -526,23 +527,4 @@ async function main(): Promise<void> {
   }
 }
 
-async function cleanUp(): Promise<void> {
-  await stopAllRegistries();
-  removeScratchDir();
-}
-
-process.once('SIGINT', () => {
-  console.error('bench:pack interrupted; cleaning up');
-  // The registry helper kills its registries and removes their storage on exit.
-  removeScratchDir();
-  process.exit(130);
-});
-
-try {
-  await main();
-} catch (err) {
-  console.error(`bench:pack failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runBenchmark('bench:pack', main);
