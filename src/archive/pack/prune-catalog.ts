@@ -157,5 +157,10 @@ async function serveCacheDirs(catalog: ImageLocation, signal: AbortSignal | unde
 /** Folder entries once each, in first-seen order (files keep their order). */
 function dedupeDirs(members: readonly TarMemberSpec[]): TarMemberSpec[] {
   const seen = new Set<string>();
-  return members.filter((m) => m.type !== 'dir' || (!seen.has(m.name) && seen.add(m.name) !== undefined));
+  return members.filter((m) => {
+    if (m.type !== 'dir') return true;
+    if (seen.has(m.name)) return false;
+    seen.add(m.name);
+    return true;
+  });
 }
