@@ -286,24 +286,20 @@ function checkKeyForm(text: string, source: string, expected: 'PRIVATE KEY' | 'P
 }
 
 function privateKeyObject(pem: string, source: string): KeyObject {
-  checkKeyForm(pem, source, 'PRIVATE KEY');
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: pem, format: 'pem' });
-  } catch (err) {
-    throw new KeyError(`${source} is not a readable private key: ${(err as Error).message}`, KEY_HINTS);
-  }
-  checkEd25519(key, source);
-  return key;
+  return ed25519KeyObject(pem, source, 'private');
 }
 
 function publicKeyObject(pem: string, source: string): KeyObject {
-  checkKeyForm(pem, source, 'PUBLIC KEY');
+  return ed25519KeyObject(pem, source, 'public');
+}
+
+function ed25519KeyObject(pem: string, source: string, kind: 'private' | 'public'): KeyObject {
+  checkKeyForm(pem, source, kind === 'private' ? 'PRIVATE KEY' : 'PUBLIC KEY');
   let key: KeyObject;
   try {
-    key = createPublicKey({ key: pem, format: 'pem' });
+    key = kind === 'private' ? createPrivateKey({ key: pem, format: 'pem' }) : createPublicKey({ key: pem, format: 'pem' });
   } catch (err) {
-    throw new KeyError(`${source} is not a readable public key: ${(err as Error).message}`, KEY_HINTS);
+    throw new KeyError(`${source} is not a readable ${kind} key: ${(err as Error).message}`, KEY_HINTS);
   }
   checkEd25519(key, source);
   return key;

@@ -4,8 +4,14 @@
  * image's), else the Unix epoch. Never the clock: the same input must give the same bytes.
  */
 export function buildDate(fixed?: string): Date {
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  if (epoch !== undefined && /^\d+$/.test(epoch)) return new Date(Number(epoch) * 1000);
+  const epoch = sourceDateEpoch();
+  if (epoch !== undefined) return epoch;
   if (fixed !== undefined && !Number.isNaN(Date.parse(fixed))) return new Date(fixed);
   return new Date(0);
+}
+
+/** SOURCE_DATE_EPOCH as a date, when it is set to whole seconds. */
+export function sourceDateEpoch(): Date | undefined {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch !== undefined && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000) : undefined;
 }

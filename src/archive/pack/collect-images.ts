@@ -9,9 +9,8 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { listFbcImageBundles } from '../../catalog/fbc/fbc-images.js';
-import { listFbcPackages } from '../../catalog/fbc/fbc-listing.js';
-import { listCatalog, type PackageListing } from '../../catalog/operations/list-catalog.js';
+import { readFbcContent } from '../../catalog/fbc/fbc-listing.js';
+import { packageListing, type PackageListing } from '../../catalog/operations/list-catalog.js';
 import { readCatalogImage } from '../../catalog/image/read-catalog-image.js';
 import { openDatabase } from '../../catalog/sqlite/database.js';
 import { CatalogQueries } from '../../catalog/sqlite/queries.js';
@@ -102,8 +101,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
       content = pruned.content;
       catalogCopy = { source: pruned.reference, digest: pruned.digest, mediaType: pruned.mediaType, platforms: pruned.platforms.length > 0 ? pruned.platforms : catalogCopy.platforms, bundles: [], pruned: { packages: [...new Set(options.packages)].sort(), sourceDigest: pruned.sourceDigest } };
     }
-    const pairs = content.kind === 'sqlite' ? await sqlitePairs(content.database) : await listFbcImageBundles(content.configsDir);
-    const packages = content.kind === 'sqlite' ? (await listCatalog({ database: content.database })).packages : await listFbcPackages(content.configsDir);
+    const { pairs, packages } = content.kind === 'sqlite' ? await sqliteContent(content.database) : await readFbcContent(content.configsDir);
     const { images: wanted, invalid } = groupByImage(pairs);
 
     const refs = [...wanted.keys()];
@@ -163,10 +161,11 @@ async function copyInto(engine: CopyEngine, stores: StoreSet, cache: LayoutStore
   return { source: name, digest: copied.digest, mediaType: copied.mediaType, platforms: copied.platforms, bundles };
 }
 
-async function sqlitePairs(database: string): Promise<Array<{ image: string; bundle: string }>> {
+async function sqliteContent(database: string): Promise<{ pairs: Array<{ image: string; bundle: string }>; packages: PackageListing[] }> {
   const { db } = await openDatabase(database);
   try {
-    return new CatalogQueries(db).listImagesWithBundles();
+    const queries = new CatalogQueries(db);
+    return { pairs: queries.listImagesWithBundles(), packages: packageListing(queries) };
   } finally {
     db.close();
   }

@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { LayoutStore } from '../../oci/layout/layout-store.js';
+import { sourceDateEpoch } from '../../util/build-date.js';
 import { ARCHIVE_FORMAT, CHECKSUMS_FILE, MANIFESTS_DIR, METADATA_FILE, SIGNATURE_FILE, encodeArchiveMetadata, type ArchiveMetadata, type ArchivedImage } from '../archive-metadata.js';
 import { archiveIdentity, formatChecksums } from '../checksums.js';
 import { sign, signatureFile } from '../signing.js';
@@ -80,7 +81,7 @@ function metadataDocument(options: WriteArchiveOptions, layoutMembers: ArchiveMe
   return {
     format: ARCHIVE_FORMAT,
     ferryVersion: options.ferryVersion,
-    created: (process.env.SOURCE_DATE_EPOCH && /^\d+$/.test(process.env.SOURCE_DATE_EPOCH) ? new Date(Number(process.env.SOURCE_DATE_EPOCH) * 1000) : new Date()).toISOString(),
+    created: (sourceDateEpoch() ?? new Date()).toISOString(),
     catalog: { ...image(collected.catalog), kind: collected.catalog.kind, ...(options.builtFrom ? { builtFrom: options.builtFrom } : {}), ...(collected.catalog.pruned ? { pruned: collected.catalog.pruned } : {}) },
     packages: collected.packages,
     images: collected.images.map(image),

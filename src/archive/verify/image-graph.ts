@@ -21,10 +21,10 @@ export interface GraphResult {
   problems: VerifyProblem[];
 }
 
-export async function checkImageGraph(set: VolumeSet, members: ReadonlyMap<string, { size: number; volumes: number[] }>, metadata: ArchiveMetadata | undefined): Promise<GraphResult> {
+export async function checkImageGraph(set: VolumeSet, metadata: ArchiveMetadata | undefined): Promise<GraphResult> {
   const problems: VerifyProblem[] = [];
   const blobs = new Set<string>();
-  if (!members.has(INDEX)) {
+  if (set.member(INDEX) === undefined) {
     return { images: 0, blobs: 0, problems: [{ kind: 'MISSING_MEMBER', member: INDEX, message: `the archive has no ${INDEX}: it holds no images` }] };
   }
   let roots: Descriptor[];
@@ -42,7 +42,7 @@ export async function checkImageGraph(set: VolumeSet, members: ReadonlyMap<strin
       problems.push({ kind: 'MISSING_BLOB', message: `${from} references ${descriptor.digest}, which is not a sha256 digest ferry stores` });
       return;
     }
-    const member = members.get(name);
+    const member = set.member(name);
     if (member === undefined) {
       problems.push({ kind: 'MISSING_BLOB', member: name, message: `${from} references blob ${descriptor.digest} (${descriptor.size} bytes), which the archive does not hold` });
       return;

@@ -16,7 +16,7 @@
  * integrity exit code.
  */
 import { createHash } from 'node:crypto';
-import { ExitCode, FerryError, UsageError } from '../../errors.js';
+import { FerryError, UsageError } from '../../errors.js';
 import { ArchiveError } from '../../oci/archive/tar-header.js';
 import { CHECKSUMS_FILE, METADATA_FILE, SIGNATURE_FILE, parseArchiveMetadata, type ArchiveMetadata } from '../archive-metadata.js';
 import { archiveIdentity, parseChecksums, unsafePathReason } from '../checksums.js';
@@ -89,7 +89,6 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
   }
   report.volumes = set.volumes.map((v) => ({ file: v.file, volume: v.volume, members: v.members, bytes: v.size, ok: true }));
   const members = set.members();
-  const byName = new Map(members.map((m) => [m.name, m]));
 
   for (const m of members) {
     const reason = unsafePathReason(m.name);
@@ -98,7 +97,7 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
 
   // The integrity chain: checksums.sha256 → identity → signature.
   let listed = new Map<string, string>();
-  const checksumsMember = byName.get(CHECKSUMS_FILE);
+  const checksumsMember = set.member(CHECKSUMS_FILE);
   if (checksumsMember === undefined) {
     problems.add({ kind: 'MISSING_MEMBER', member: CHECKSUMS_FILE, message: `the archive has no ${CHECKSUMS_FILE}: nothing can be checked against it` });
   } else {
@@ -112,7 +111,7 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
     } catch (err) {
       problems.add({ kind: 'CHECKSUMS', member: CHECKSUMS_FILE, message: (err as Error).message });
     }
-    report.signature = await checkSignature(set, checksums, byName.has(SIGNATURE_FILE), publicKey, options.requireSignature === true, problems);
+    report.signature = await checkSignature(set, checksums, set.member(SIGNATURE_FILE) !== undefined, publicKey, options.requireSignature === true, problems);
     if (publicKey !== undefined) report.signedBy = publicKeyFingerprint(publicKey);
   }
 
@@ -148,12 +147,12 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
     }
   }
   for (const name of listed.keys()) {
-    if (!byName.has(name)) problems.add({ kind: 'MISSING_MEMBER', member: name, message: `${CHECKSUMS_FILE} lists ${name}, which the archive does not hold` });
+    if (set.member(name) === undefined) problems.add({ kind: 'MISSING_MEMBER', member: name, message: `${CHECKSUMS_FILE} lists ${name}, which the archive does not hold` });
   }
 
   // The images: metadata ↔ index.json ↔ blobs.
   let metadata: ArchiveMetadata | undefined;
-  if (!byName.has(METADATA_FILE)) {
+  if (set.member(METADATA_FILE) === undefined) {
     problems.add({ kind: 'MISSING_MEMBER', member: METADATA_FILE, message: `the archive has no ${METADATA_FILE}` });
   } else {
     try {
@@ -163,17 +162,11 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
       problems.add({ kind: 'METADATA', member: METADATA_FILE, message: err.message });
     }
   }
-  const graph = await checkImageGraph(set, byName, metadata);
+  const graph = await checkImageGraph(set, metadata);
   report.images = graph.images;
   report.blobs = graph.blobs;
   for (const p of graph.problems) problems.add(p);
   return finish(report, problems);
-}
-
-/** The archive's integrity exit: a FerryError for a report with problems (callers that print the report first may not need it). */
-export function verifyFailure(report: VerifyReport): FerryError {
-  const count = report.problems.length;
-  return new FerryError('ARCHIVE_DAMAGED', `${report.archive}: ${count} problem${count === 1 ? '' : 's'} found`, ExitCode.integrity);
 }
 
 async function checkSignature(set: VolumeSet, checksums: Buffer, signed: boolean, publicKey: string | undefined, required: boolean, problems: ProblemList): Promise<SignatureStatus> {

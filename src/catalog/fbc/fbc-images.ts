@@ -29,11 +29,6 @@ export async function listFbcImages(configsDir: string): Promise<FbcImages> {
   return { ...normalizeImages(pairs), bundles, packages };
 }
 
-/** Every (image, bundle) pair of the catalog, as they are written. */
-export async function listFbcImageBundles(configsDir: string): Promise<Array<{ image: string; bundle: string }>> {
-  return (await readFbc(configsDir)).pairs;
-}
-
 async function readFbc(configsDir: string): Promise<{ pairs: Array<{ image: string; bundle: string }>; bundles: number; packages: string[] }> {
   const pairs: Array<{ image: string; bundle: string }> = [];
   const packages = new Set<string>();
@@ -43,15 +38,24 @@ async function readFbc(configsDir: string): Promise<{ pairs: Array<{ image: stri
     if (doc.schema === 'olm.package' && typeof doc.name === 'string') packages.add(doc.name);
     if (doc.schema !== 'olm.bundle') return;
     bundles++;
-    const name = typeof doc.name === 'string' ? doc.name : '(unnamed bundle)';
-    if (typeof doc.image === 'string' && doc.image !== '') pairs.push({ image: doc.image, bundle: name });
-    if (Array.isArray(doc.relatedImages)) {
-      for (const related of doc.relatedImages as Array<{ image?: unknown }>) {
-        if (typeof related?.image === 'string' && related.image !== '') pairs.push({ image: related.image, bundle: name });
-      }
-    }
+    pairs.push(...bundleImagePairs(value));
   });
   return { pairs, bundles, packages: [...packages].sort() };
+}
+
+/** The (image, bundle) pairs one `olm.bundle` object names, as they are written (empty images skipped). */
+export function bundleImagePairs(value: Record<string, unknown>): Array<{ image: string; bundle: string }> {
+  const doc = value as FbcBundle;
+  if (doc.schema !== 'olm.bundle') return [];
+  const name = typeof doc.name === 'string' ? doc.name : '(unnamed bundle)';
+  const pairs: Array<{ image: string; bundle: string }> = [];
+  if (typeof doc.image === 'string' && doc.image !== '') pairs.push({ image: doc.image, bundle: name });
+  if (Array.isArray(doc.relatedImages)) {
+    for (const related of doc.relatedImages as Array<{ image?: unknown }>) {
+      if (typeof related?.image === 'string' && related.image !== '') pairs.push({ image: related.image, bundle: name });
+    }
+  }
+  return pairs;
 }
 
 /**

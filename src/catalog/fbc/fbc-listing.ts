@@ -2,10 +2,10 @@
  * The packages of a file-based catalog in the listing form `registry list` gives for a database:
  * each `olm.package` with its default channel, its `olm.channel`s and their heads (the entry no
  * other entry of the channel replaces or skips), and its `olm.bundle`s with their versions (from
- * the `olm.package` property) and images.
+ * the `olm.package` property) and images. Read in the same pass as the images the bundles name.
  */
 import type { PackageListing } from '../operations/list-catalog.js';
-import { forEachFbcDocument } from './fbc-images.js';
+import { bundleImagePairs, forEachFbcDocument } from './fbc-images.js';
 
 interface ChannelEntry {
   name?: unknown;
@@ -13,14 +13,23 @@ interface ChannelEntry {
   skips?: unknown;
 }
 
-export async function listFbcPackages(configsDir: string): Promise<PackageListing[]> {
+export interface FbcContent {
+  packages: PackageListing[];
+  /** Every (image, bundle) pair, as written. */
+  pairs: Array<{ image: string; bundle: string }>;
+}
+
+/** The packages and the (image, bundle) pairs of a file-based catalog, in one pass over its files. */
+export async function readFbcContent(configsDir: string): Promise<FbcContent> {
   const packages = new Map<string, PackageListing>();
   const entry = (name: string): PackageListing => {
     let p = packages.get(name);
     if (p === undefined) packages.set(name, (p = { name, defaultChannel: '', channels: [], bundles: [] }));
     return p;
   };
+  const pairs: FbcContent['pairs'] = [];
   await forEachFbcDocument(configsDir, (doc) => {
+    pairs.push(...bundleImagePairs(doc));
     if (doc.schema === 'olm.package' && typeof doc.name === 'string') {
       entry(doc.name).defaultChannel = typeof doc.defaultChannel === 'string' ? doc.defaultChannel : '';
     } else if (doc.schema === 'olm.channel' && typeof doc.name === 'string' && typeof doc.package === 'string') {
@@ -29,9 +38,10 @@ export async function listFbcPackages(configsDir: string): Promise<PackageListin
       entry(doc.package).bundles.push({ name: doc.name, version: bundleVersion(doc.properties), bundlePath: typeof doc.image === 'string' ? doc.image : '' });
     }
   });
-  return [...packages.values()]
+  const listing = [...packages.values()]
     .sort((a, b) => (a.name < b.name ? -1 : 1))
     .map((p) => ({ ...p, channels: p.channels.sort((a, b) => (a.name < b.name ? -1 : 1)), bundles: p.bundles.sort((a, b) => (a.name < b.name ? -1 : 1)) }));
+  return { packages: listing, pairs };
 }
 
 function channelHead(entries: readonly ChannelEntry[]): string {

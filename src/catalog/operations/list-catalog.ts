@@ -23,21 +23,24 @@ export interface CatalogListing {
 export async function listCatalog(options: { database: string }): Promise<CatalogListing> {
   const { db, originalVersion } = await openDatabase(options.database);
   try {
-    const q = new CatalogQueries(db);
-    const packages = q
-      .listPackages()
-      .sort()
-      .map((name) => ({
-        name,
-        defaultChannel: q.getDefaultChannel(name),
-        channels: q
-          .listChannels(name)
-          .sort()
-          .map((channel) => ({ name: channel, head: q.getCurrentCSVNameForChannel(name, channel) ?? '' })),
-        bundles: q.getBundlesForPackage(name).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      }));
-    return { database: options.database, schemaVersion: originalVersion, packages };
+    return { database: options.database, schemaVersion: originalVersion, packages: packageListing(new CatalogQueries(db)) };
   } finally {
     db.close();
   }
+}
+
+/** Every package of an open database with its default channel, channels and heads, and bundles, sorted. */
+export function packageListing(q: CatalogQueries): PackageListing[] {
+  return q
+    .listPackages()
+    .sort()
+    .map((name) => ({
+      name,
+      defaultChannel: q.getDefaultChannel(name),
+      channels: q
+        .listChannels(name)
+        .sort()
+        .map((channel) => ({ name: channel, head: q.getCurrentCSVNameForChannel(name, channel) ?? '' })),
+      bundles: q.getBundlesForPackage(name).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    }));
 }
