@@ -54,8 +54,8 @@ export interface VolumeSet {
   members(): ReadonlyArray<ArchiveMemberInfo>;
   /** One logical member, or undefined. */
   member(name: string): ArchiveMemberInfo | undefined;
-  /** Streams a logical member, joining its pieces across volumes. */
-  openMember(name: string): Readable;
+  /** Streams a logical member from byte `start` (default 0) to its end, joining its pieces across volumes. Unverified. */
+  openMember(name: string, start?: number): Readable;
   /** As openMember, failing at the end (IntegrityError) unless size and sha256 `digest` match. */
   openVerified(name: string, digest: string): Readable;
 }
@@ -140,7 +140,11 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
     volumes: volumes.map((v) => ({ file: v.file, volume: v.header.volume, members: v.entries.length, size: v.size })),
     members: () => infos,
     member: (name) => infoByName.get(name),
-    openMember: (name) => joined(get(name).parts),
+    openMember: (name, start = 0) => {
+      const item = get(name);
+      if (!Number.isSafeInteger(start) || start < 0 || start > item.size) throw new ArchiveError(`archive member ${name}: offset ${start} is outside its ${item.size} bytes`);
+      return joined(item.parts, start);
+    },
     openVerified: (name, digest) => {
       const item = get(name);
       const spans = [...new Set(item.parts.map((p) => p.file))].join(', ');
@@ -149,11 +153,20 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
   };
 }
 
-function joined(parts: readonly Part[]): Readable {
-  if (parts.length === 1) return openTarMember(parts[0]!.file, parts[0]!.entry);
+/** The pieces' bytes in order, from byte `start` of the whole. */
+function joined(parts: readonly Part[], start = 0): Readable {
+  if (parts.length === 1) return openTarMember(parts[0]!.file, parts[0]!.entry, start);
   return Readable.from(
     (async function* () {
-      for (const p of parts) yield* openTarMember(p.file, p.entry);
+      let skip = start;
+      for (const p of parts) {
+        if (skip >= p.entry.size) {
+          skip -= p.entry.size;
+          continue;
+        }
+        yield* openTarMember(p.file, p.entry, skip);
+        skip = 0;
+      }
     })(),
     { objectMode: false },
   );

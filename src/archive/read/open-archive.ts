@@ -1,0 +1,54 @@
+/**
+ * Opens what push and serve read: a ferry archive (`NAME.tar` or its first volume `NAME.001.tar`,
+ * read in place) or a folder `ferry unpack` wrote (an OCI layout with the archive's metadata and
+ * checksums beside it). Either way: the archive identity, its metadata and an ImageStore of its images.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { NotFoundError } from '../../errors.js';
+import { LayoutStore } from '../../oci/layout/layout-store.js';
+import type { ImageStore } from '../../oci/store.js';
+import { CHECKSUMS_FILE, METADATA_FILE, parseArchiveMetadata, type ArchiveMetadata } from '../archive-metadata.js';
+import { archiveIdentity } from '../checksums.js';
+import { readMember } from '../verify/read-member.js';
+import { openVolumes, type VolumeSet } from '../volumes/read-volumes.js';
+import { VolumeImageStore } from './volume-image-store.js';
+
+const MAX_METADATA = 256 * 1024 * 1024;
+const MAX_CHECKSUMS = 64 * 1024 * 1024;
+
+export interface OpenedArchive {
+  /** As given. */
+  path: string;
+  kind: 'archive' | 'folder';
+  /** sha256 of checksums.sha256 (what every volume header names). */
+  identity: string;
+  metadata: ArchiveMetadata;
+  /** The images, each named in it by its source reference. */
+  store: ImageStore;
+  /** The volume files (archives only). */
+  files: string[];
+  /** The volumes (archives only). */
+  volumes?: VolumeSet;
+}
+
+export async function openArchive(input: string): Promise<OpenedArchive> {
+  const info = await stat(input).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') throw new NotFoundError(`${input}: no such archive or folder`);
+    throw err;
+  });
+  if (info.isDirectory()) {
+    const read = (name: string): Promise<Buffer> =>
+      readFile(path.join(input, name)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') throw new NotFoundError(`${input}: no ${name}: not a folder written by ferry unpack`);
+        throw err;
+      });
+    const metadata = parseArchiveMetadata(await read(METADATA_FILE), path.join(input, METADATA_FILE));
+    const identity = archiveIdentity(await read(CHECKSUMS_FILE));
+    return { path: input, kind: 'folder', identity, metadata, store: await LayoutStore.open(input), files: [] };
+  }
+  const volumes = await openVolumes(input);
+  const metadata = parseArchiveMetadata(await readMember(volumes, METADATA_FILE, MAX_METADATA), `${input}: ${METADATA_FILE}`);
+  const identity = archiveIdentity(await readMember(volumes, CHECKSUMS_FILE, MAX_CHECKSUMS));
+  return { path: input, kind: 'archive', identity, metadata, store: await VolumeImageStore.open(volumes), files: [...volumes.files], volumes };
+}
