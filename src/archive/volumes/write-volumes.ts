@@ -9,7 +9,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -46,6 +46,7 @@ export async function writeVolumes(plan: VolumePlan, target: VolumeTarget, optio
   const count = plan.volumes.length;
   const finals = plan.volumes.map((v) => path.join(target.dir, volumeFileName(target.baseName, v.volume, count, plan.numbered)));
   if (!options.overwrite) for (const f of finals) await refuseExisting(f);
+  await mkdir(target.dir, { recursive: true });
   await removeStaleTemps(target.dir, target.baseName);
 
   const temps: string[] = [];
