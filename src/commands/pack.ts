@@ -18,6 +18,7 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1 -o /media/usb/catalog.tar --volume-size fat32 --sign-key ferry-signing.key',
     '<%= config.bin %> <%= command.id %> --from-dir ./manifests --from quay.io/operator-framework/opm:latest --tag example.com/olm/my-catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog registry.redhat.io/redhat/redhat-operator-index:v4.14 --packages local-storage-operator,odf-operator --dry-run',
+    '<%= config.bin %> <%= command.id %> --from-dir examples/manifests --from oci:examples/images:quay.io/ferry-example/catalog-base:latest --tag quay.io/ferry-example/catalog:v1 --images-from examples/images -o ferry-example.tar',
   ];
 
   static override flags = {
@@ -31,6 +32,10 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
     'sign-key': Flags.string({ description: 'ed25519 private key (ferry keygen) to sign the checksums file with.' }),
     'cache-dir': Flags.string({ description: 'Where gathered images are kept between runs (default $XDG_CACHE_HOME/ferry/pack or ~/.cache/ferry/pack).' }),
     'dry-run': Flags.boolean({ description: 'Show what would be packed and its total size, from manifests only: no layer is downloaded, nothing is written but the catalog in the cache.' }),
+    'images-from': Flags.string({
+      description:
+        'An OCI layout folder to take images from before asking their registries (the example images, an unpacked archive, a skopeo or oc-mirror layout): an image whose reference is one of its ref names (compared normalized), or whose digest it holds under a ref name of the same repository, is read from it; every other image is pulled as usual.',
+    }),
     'continue-on-error': Flags.boolean({ description: 'Go on when an image cannot be pulled (default); --no-continue-on-error makes the first such failure fatal.', allowNo: true, default: true }),
     ...singleRegistryFlags,
     jobs: jobsFlag,
@@ -57,6 +62,7 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
         ...(flags['sign-key'] ? { signKeyFile: flags['sign-key'] } : {}),
         continueOnError: flags['continue-on-error'],
         registry: registryOptions(flags),
+        ...(flags['images-from'] !== undefined ? { imagesFrom: flags['images-from'] } : {}),
         jobs: flags.jobs,
         ferryVersion: this.config.version,
         signal: this.signal,

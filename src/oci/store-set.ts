@@ -2,12 +2,17 @@
  * Opens the store behind an image name, one store per registry host and role for the whole run (so
  * tokens and connections are shared), and closes them all at the end. An archive being written is
  * finished by `close()` only when the run succeeded; `abort()` discards it.
+ *
+ * With `imagesFrom`, a registry reference asked for as a source is first looked up in that OCI
+ * layout (LayoutImages): the images it holds are read from it, the rest from their registries.
  */
+import path from 'node:path';
 import { VolumeImageStore } from '../archive/read/volume-image-store.js';
 import { openVolumes } from '../archive/volumes/read-volumes.js';
 import { ArchiveReadStore } from './archive/archive-reader.js';
 import { ArchiveWriteStore } from './archive/archive-writer.js';
 import type { ImageLocation } from './copy/location.js';
+import { LayoutImages } from './layout/layout-images.js';
 import { LayoutStore } from './layout/layout-store.js';
 import { formatReference } from './reference.js';
 import type { RegistryOptions } from './registry/client.js';
@@ -20,12 +25,15 @@ export type Role = 'source' | 'destination';
 export interface StoreSetOptions {
   source?: RegistryOptions;
   destination?: RegistryOptions;
+  /** An OCI layout folder consulted before the registries for source images (`--images-from`). */
+  imagesFrom?: string;
 }
 
 export class StoreSet {
   private readonly stores = new Map<string, ImageStore>();
   private readonly writers = new Map<string, ArchiveWriteStore>();
   private readonly opening = new Map<string, Promise<ImageStore>>();
+  private layoutImages: Promise<LayoutImages> | undefined;
 
   constructor(private readonly options: StoreSetOptions = {}) {}
 
@@ -33,6 +41,10 @@ export class StoreSet {
     const display = formatImageName(name);
     if (name.transport === 'docker') {
       const ref = name.reference;
+      if (role === 'source' && this.options.imagesFrom !== undefined) {
+        const local = await (await this.imagesFrom(this.options.imagesFrom)).find(ref);
+        if (local !== undefined) return local;
+      }
       const reference = role === 'source' ? (ref.digest ?? ref.tag ?? 'latest') : (ref.tag ?? ref.digest ?? 'latest');
       return { store: this.registry(ref.domain, role), repository: ref.path, reference, display: formatReference(ref) };
     }
@@ -51,11 +63,20 @@ export class StoreSet {
     return { store: await opening, repository: '', reference: name.reference, display };
   }
 
+  /** The `imagesFrom` layout, opened through locate so that an `oci:` name of the same folder shares its store. */
+  private imagesFrom(dir: string): Promise<LayoutImages> {
+    const name: ImageName = { transport: 'oci', path: path.resolve(dir), reference: '', input: `oci:${dir}` };
+    this.layoutImages ??= this.locate(name, 'source').then((l) => new LayoutImages(l.store as LayoutStore));
+    this.layoutImages.catch(() => (this.layoutImages = undefined));
+    return this.layoutImages;
+  }
+
   /** Finishes archives being written and releases connections and files. */
   async close(): Promise<void> {
     const all = [...this.stores.values()];
     this.stores.clear();
     this.opening.clear();
+    this.layoutImages = undefined;
     for (const store of all) if (isClosable(store)) await store.close();
   }
 
@@ -65,6 +86,7 @@ export class StoreSet {
     const rest = [...this.stores.values()].filter((s) => !(s instanceof ArchiveWriteStore));
     this.stores.clear();
     this.opening.clear();
+    this.layoutImages = undefined;
     for (const store of rest) if (isClosable(store)) await store.close();
   }
 

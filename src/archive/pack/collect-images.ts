@@ -34,6 +34,8 @@ export interface CollectOptions {
   /** The cache folder (kept between runs). */
   cacheDir: string;
   registry?: RegistryOptions;
+  /** An OCI layout consulted before the registries: the images it holds are taken from it (StoreSet `imagesFrom`). */
+  imagesFrom?: string;
   jobs?: number;
   /** The catalog was built into the cache by pack itself (under `catalog`): nothing to copy. */
   builtCatalog?: { platforms: string[] };
@@ -85,7 +87,7 @@ export async function collectImages(options: CollectOptions): Promise<CollectRes
   const layoutDir = path.join(options.cacheDir, 'layout');
   const cache = await LayoutStore.create(layoutDir);
   await cache.removeStaleTemps();
-  const stores = new StoreSet(options.registry ? { source: options.registry } : {});
+  const stores = new StoreSet({ ...(options.registry ? { source: options.registry } : {}), ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}) });
   const engine = new CopyEngine({ ...(options.jobs ? { jobs: options.jobs } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
   const signal = options.signal ? { signal: options.signal } : {};
   try {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { CopyListener } from '../../oci/copy/progress.js';
 import { normalizeReference, parseReference } from '../../oci/reference.js';
 import { buildCatalog, type CatalogSources } from '../../catalog/operations/build-catalog.js';
+import { LayoutStore } from '../../oci/layout/layout-store.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { ferryCacheDir } from '../../util/cache-dir.js';
 import { loadPrivateKey } from '../signing.js';
@@ -27,6 +28,8 @@ export interface PackOptions {
   signKeyFile?: string;
   continueOnError?: boolean;
   registry?: RegistryOptions;
+  /** An OCI layout consulted before the registries (for the catalog, its base and every image): what it holds is not pulled. */
+  imagesFrom?: string;
   jobs?: number;
   ferryVersion: string;
   signal?: AbortSignal;
@@ -66,6 +69,7 @@ export function defaultOutput(catalog: string): string {
 export async function pack(options: PackOptions): Promise<PackResult> {
   const cacheDir = options.cacheDir ?? ferryCacheDir('pack');
   const signKey = options.signKeyFile ? await loadPrivateKey(options.signKeyFile) : undefined;
+  await checkImagesFrom(options);
   const built = await buildFirst(options, cacheDir);
   const collected = await collect(options, cacheDir, false, built);
   const manifests = archiveManifests(collected.catalog.source, collected.images.map((i) => i.source));
@@ -93,6 +97,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
 /** `pack --dry-run`: the catalog is gathered (its content names the images), the images are only measured. */
 export async function planPack(options: PackOptions): Promise<PackPlan> {
   const cacheDir = options.cacheDir ?? ferryCacheDir('pack');
+  await checkImagesFrom(options);
   const built = await buildFirst(options, cacheDir);
   const collected = await collect(options, cacheDir, true, built);
   const measured = collected.measured!;
@@ -107,6 +112,11 @@ export async function planPack(options: PackOptions): Promise<PackPlan> {
     output: options.output ?? defaultOutput(options.catalog),
     cacheDir,
   };
+}
+
+/** An `imagesFrom` that is not an OCI layout fails the run at once (not once per image). */
+async function checkImagesFrom(options: PackOptions): Promise<void> {
+  if (options.imagesFrom !== undefined) await LayoutStore.open(options.imagesFrom);
 }
 
 interface BuiltFirst {
@@ -124,6 +134,7 @@ async function buildFirst(options: PackOptions, cacheDir: string): Promise<Built
     base: options.build.base,
     destination: `oci:${path.join(cacheDir, 'layout')}:${name}`,
     ...(options.registry ? { source: options.registry } : {}),
+    ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -147,6 +158,7 @@ function collect(options: PackOptions, cacheDir: string, dryRun: boolean, built:
     cacheDir,
     ...(built ? { builtCatalog: { platforms: built.platforms } } : {}),
     ...(options.registry ? { registry: options.registry } : {}),
+    ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}),
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.packages ? { packages: options.packages } : {}),
     ...(options.continueOnError === false ? { continueOnError: false } : {}),

@@ -27,6 +27,8 @@ export interface BuildCatalogImageOptions {
   destination: string;
   source?: RegistryOptions;
   target?: RegistryOptions;
+  /** An OCI layout consulted before the registries for the base image. */
+  imagesFrom?: string;
   jobs?: number;
   signal?: AbortSignal;
   onEvent?: CopyListener;
@@ -45,7 +47,11 @@ const BUILT_TAG = 'catalog';
 
 export async function buildCatalogImage(options: BuildCatalogImageOptions): Promise<BuiltCatalogImage> {
   const work = await mkdtemp(path.join(tmpdir(), 'ferry-build-'));
-  const stores = new StoreSet({ ...(options.source ? { source: options.source } : {}), ...(options.target ? { destination: options.target } : {}) });
+  const stores = new StoreSet({
+    ...(options.source ? { source: options.source } : {}),
+    ...(options.target ? { destination: options.target } : {}),
+    ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}),
+  });
   try {
     const base = await stores.locate(parseImageName(options.base), 'source');
     const destination = await stores.locate(parseImageName(options.destination), 'destination');

@@ -44,6 +44,8 @@ export interface BuildCatalogOptions extends CatalogSources {
   databaseDir?: string;
   source?: RegistryOptions;
   target?: RegistryOptions;
+  /** An OCI layout consulted before the registries for source images (the base, bundle images, --from-index). */
+  imagesFrom?: string;
   jobs?: number;
   signal?: AbortSignal;
   onEvent?: CopyListener;
@@ -61,7 +63,7 @@ export interface BuildCatalogResult extends CatalogSummary {
 
 export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildCatalogResult> {
   const work = await mkdtemp(path.join(tmpdir(), 'ferry-build-catalog-'));
-  const stores = new StoreSet(options.source ? { source: options.source } : {});
+  const stores = new StoreSet({ ...(options.source ? { source: options.source } : {}), ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}) });
   try {
     const database = path.join(work, DATABASE_FILE_NAME);
     // A database-only build saves straight to the user's folder (atomically); an image build keeps it in work.
@@ -104,6 +106,7 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
       destination: options.destination,
       ...(options.source ? { source: options.source } : {}),
       ...(options.target ? { target: options.target } : {}),
+      ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}),
       ...(options.jobs ? { jobs: options.jobs } : {}),
       ...signal,
       ...(options.onEvent ? { onEvent: options.onEvent } : {}),

@@ -170,6 +170,8 @@ export class LayoutStore implements ImageStore {
       try {
         const bytes = await readFile(this.blobPath(reference));
         const parsed = parseManifest(bytes, undefined, `${this.description}@${reference}`);
+        // A blob not listed in index.json is found by its file name: the bytes must be that digest.
+        if (parsed.digest !== reference) throw new IntegrityError(`${this.description}: blob ${reference} has digest ${parsed.digest}`);
         return descriptorOf(parsed);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
