@@ -60,7 +60,6 @@ export interface PackPlan {
   cacheDir: string;
 }
 
-
 /** `<last path component of the catalog>.tar` in the current folder. */
 export function defaultOutput(catalog: string): string {
   return `${parseReference(catalog).path.split('/').pop()}.tar`;
