@@ -189,6 +189,9 @@ async function prepare(options: PushOptions): Promise<Prepared> {
     ...(options.publisher ? { publisher: options.publisher } : {}),
     ...(options.mirrorSourcePolicy ? { mirrorSourcePolicy: options.mirrorSourcePolicy } : {}),
   });
+  // What pack could not gather is not in the archive: the cluster will miss it too.
+  const missing = metadata.missing.map((m) => `${m.source} was missing when the archive was packed (${m.error.code}: ${m.error.message}); bundles needing it: ${m.bundles.join(', ') || 'none'}`);
+  files.warnings.push(...missing);
   return { opened, files, cacheDir: options.cacheDir ?? ferryCacheDir('push') };
 }
 
