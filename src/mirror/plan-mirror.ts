@@ -67,12 +67,16 @@ export function buildMirrorFiles(input: MirrorFilesInput): MirrorFiles {
   };
 }
 
-export async function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
-  const built = buildMirrorFiles(input);
-  const { written } = await writeManifestFiles(input.manifestsDir, built.files, { managedNames: [MAPPING_FILE] });
+export function planMirror(input: MirrorPlanInput): Promise<MirrorPlan> {
+  return writeMirrorFiles(input.manifestsDir, buildMirrorFiles(input));
+}
+
+/** Writes what buildMirrorFiles made into `manifestsDir` (all or nothing, stale managed files removed). */
+export async function writeMirrorFiles(manifestsDir: string, built: MirrorFiles): Promise<MirrorPlan> {
+  const { written } = await writeManifestFiles(manifestsDir, built.files, { managedNames: [MAPPING_FILE] });
   return {
     mappings: built.mappings,
-    manifestsDir: input.manifestsDir,
+    manifestsDir,
     written,
     omitted: built.omitted,
     ...(built.catalogMirror ? { catalogMirror: built.catalogMirror } : {}),

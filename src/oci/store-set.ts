@@ -3,6 +3,8 @@
  * tokens and connections are shared), and closes them all at the end. An archive being written is
  * finished by `close()` only when the run succeeded; `abort()` discards it.
  */
+import { VolumeImageStore } from '../archive/read/volume-image-store.js';
+import { openVolumes } from '../archive/volumes/read-volumes.js';
 import { ArchiveReadStore } from './archive/archive-reader.js';
 import { ArchiveWriteStore } from './archive/archive-writer.js';
 import type { ImageLocation } from './copy/location.js';
@@ -78,6 +80,10 @@ export class StoreSet {
 
   private async openFileStore(name: Extract<ImageName, { path: string }>, role: Role): Promise<ImageStore> {
     if (name.transport === 'oci') return role === 'source' ? LayoutStore.open(name.path) : LayoutStore.create(name.path);
+    if (name.transport === 'ferry-archive') {
+      if (role === 'destination') throw new TransportError(`${formatImageName(name)}: ferry archives are written by ferry pack, not as a copy destination`);
+      return VolumeImageStore.open(await openVolumes(name.path));
+    }
     if (role === 'source') return ArchiveReadStore.open(name.path, name.transport === 'oci-archive' ? 'oci' : 'docker');
     if (name.transport === 'docker-archive') {
       throw new TransportError(`${formatImageName(name)}: ferry reads docker-archive: but writes oci-archive: (which docker load and podman load also accept)`);

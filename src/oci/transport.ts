@@ -1,24 +1,25 @@
 /**
  * Image names with a transport, as skopeo spells them: `docker://REF`, `oci:DIR[:REF]`,
- * `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]`. A name without a transport is a registry
- * reference (`quay.io/x/y:1`, `busybox`).
+ * `oci-archive:FILE[:REF]`, `docker-archive:FILE[:REF]`; and ferry's own `ferry-archive:FILE[:REF]`
+ * (an archive `ferry pack` wrote, or its first volume, read in place; REF is an image's source
+ * reference). A name without a transport is a registry reference (`quay.io/x/y:1`, `busybox`).
  */
 import path from 'node:path';
 import { ExitCode, FerryError } from '../errors.js';
 import { formatReference, parseReference, type ImageReference } from './reference.js';
 
-export type TransportName = 'docker' | 'oci' | 'oci-archive' | 'docker-archive';
+export type TransportName = 'docker' | 'oci' | 'oci-archive' | 'docker-archive' | 'ferry-archive';
 
 export type ImageName =
   | { transport: 'docker'; reference: ImageReference; input: string }
-  | { transport: 'oci' | 'oci-archive' | 'docker-archive'; path: string; reference: string; input: string };
+  | { transport: 'oci' | 'oci-archive' | 'docker-archive' | 'ferry-archive'; path: string; reference: string; input: string };
 
-const FILE_TRANSPORTS = ['oci', 'oci-archive', 'docker-archive'] as const;
+const FILE_TRANSPORTS = ['oci', 'oci-archive', 'docker-archive', 'ferry-archive'] as const;
 const KNOWN_UNSUPPORTED = ['dir', 'containers-storage', 'docker-daemon', 'ostree', 'sif', 'tarball'];
 
 export class TransportError extends FerryError {
   constructor(message: string) {
-    super('UNKNOWN_TRANSPORT', message, ExitCode.usage, { suggestions: ['use docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF] or docker-archive:FILE[:REF]'] });
+    super('UNKNOWN_TRANSPORT', message, ExitCode.usage, { suggestions: ['use docker://REF, oci:DIR[:REF], oci-archive:FILE[:REF], docker-archive:FILE[:REF] or ferry-archive:FILE[:REF]'] });
     this.name = 'TransportError';
   }
 }

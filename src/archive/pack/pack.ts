@@ -3,12 +3,12 @@
  * Images that could not be gathered are recorded in the archive's metadata and listed in the
  * result; the archive holds everything else.
  */
-import { homedir } from 'node:os';
 import path from 'node:path';
 import type { CopyListener } from '../../oci/copy/progress.js';
 import { normalizeReference, parseReference } from '../../oci/reference.js';
 import { buildCatalog, type CatalogSources } from '../../catalog/operations/build-catalog.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
+import { ferryCacheDir } from '../../util/cache-dir.js';
 import { loadPrivateKey } from '../signing.js';
 import { archiveManifests } from './archive-manifests.js';
 import { collectImages, type MissingImage } from './collect-images.js';
@@ -57,10 +57,6 @@ export interface PackPlan {
   cacheDir: string;
 }
 
-/** `$XDG_CACHE_HOME/ferry/pack`, else `~/.cache/ferry/pack`. */
-export function defaultCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.XDG_CACHE_HOME || path.join(env.HOME || homedir(), '.cache'), 'ferry', 'pack');
-}
 
 /** `<last path component of the catalog>.tar` in the current folder. */
 export function defaultOutput(catalog: string): string {
@@ -68,7 +64,7 @@ export function defaultOutput(catalog: string): string {
 }
 
 export async function pack(options: PackOptions): Promise<PackResult> {
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? ferryCacheDir('pack');
   const signKey = options.signKeyFile ? await loadPrivateKey(options.signKeyFile) : undefined;
   const built = await buildFirst(options, cacheDir);
   const collected = await collect(options, cacheDir, false, built);
@@ -96,7 +92,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
 
 /** `pack --dry-run`: the catalog is gathered (its content names the images), the images are only measured. */
 export async function planPack(options: PackOptions): Promise<PackPlan> {
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? ferryCacheDir('pack');
   const built = await buildFirst(options, cacheDir);
   const collected = await collect(options, cacheDir, true, built);
   const measured = collected.measured!;

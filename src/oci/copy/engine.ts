@@ -25,6 +25,12 @@ export interface CopyEngineOptions {
   jobs?: number;
   signal?: AbortSignal;
   onEvent?: CopyListener;
+  /**
+   * Blobs an earlier run put into the destination registry: digest → a repository holding it. A
+   * blob missing from its repository is mounted from there before it is streamed (a push run again
+   * after an interruption sends nothing twice).
+   */
+  mountHints?: Readonly<Record<string, string>>;
 }
 
 export interface CopyImageOptions {
@@ -135,21 +141,22 @@ export class CopyEngine {
     const dst = destination.store;
     const home = this.homes.get(`${dst.key}|${descriptor.digest}`);
     if (home && home.repository !== destination.repository) await home.done.catch(() => undefined);
-    if (await dst.hasBlob(destination.repository, descriptor, this.cancel())) return this.done(descriptor, 'skipped');
+    if (await dst.hasBlob(destination.repository, descriptor, this.cancel())) return this.done(descriptor, 'skipped', destination.repository);
     if (canMount(dst)) {
-      const from = home && home.repository !== destination.repository ? home.repository : source.store.key === dst.key && source.repository !== destination.repository ? source.repository : undefined;
-      if (from !== undefined && (await dst.mountBlob(destination.repository, descriptor, from, this.cancel()))) return this.done(descriptor, 'mounted');
+      const hint = this.options.mountHints?.[descriptor.digest];
+      const from = home && home.repository !== destination.repository ? home.repository : source.store.key === dst.key && source.repository !== destination.repository ? source.repository : hint !== destination.repository ? hint : undefined;
+      if (from !== undefined && (await dst.mountBlob(destination.repository, descriptor, from, this.cancel()))) return this.done(descriptor, 'mounted', destination.repository);
     }
     return this.limiter.run(async () => {
       this.checkAborted();
       this.options.onEvent?.({ type: 'blob-start', digest: descriptor.digest, size: descriptor.size });
       await dst.putBlob(destination.repository, descriptor, this.counted(blobSourceFrom(source.store, source.repository, descriptor, this.cancel()), descriptor), this.cancel());
-      return this.done(descriptor, 'copied');
+      return this.done(descriptor, 'copied', destination.repository);
     });
   }
 
-  private done(descriptor: Descriptor, how: BlobOutcome): BlobOutcome {
-    this.options.onEvent?.({ type: 'blob-done', digest: descriptor.digest, size: descriptor.size, how });
+  private done(descriptor: Descriptor, how: BlobOutcome, repository: string): BlobOutcome {
+    this.options.onEvent?.({ type: 'blob-done', digest: descriptor.digest, size: descriptor.size, how, repository });
     return how;
   }
 

@@ -5,7 +5,7 @@ export type CopyEvent =
   | { type: 'image-failed'; image: string; error: Error }
   | { type: 'blob-start'; digest: string; size: number }
   | { type: 'blob-bytes'; digest: string; bytes: number }
-  | { type: 'blob-done'; digest: string; size: number; how: BlobOutcome };
+  | { type: 'blob-done'; digest: string; size: number; how: BlobOutcome; /** The destination repository now holding it. */ repository?: string };
 
 export type BlobOutcome = 'copied' | 'mounted' | 'skipped';
 

@@ -28,6 +28,13 @@ export interface CopyImagesOptions {
   onEvent?: CopyListener;
   /** Throw the first failure (after the others settle) instead of listing failures in the result. */
   failFast?: boolean;
+  /**
+   * Copied by the same engine (so their blobs are mounted or skipped, not sent again) only once every
+   * job has succeeded; withheld when any failed. A catalog image after the images it names.
+   */
+  afterAll?: readonly CopyJob[];
+  /** Blobs an earlier run put into the destination registry (see CopyEngineOptions.mountHints). */
+  mountHints?: Readonly<Record<string, string>>;
 }
 
 export interface FailedCopy {
@@ -39,19 +46,21 @@ export interface FailedCopy {
 export interface CopyImagesResult {
   images: CopiedImage[];
   failed: FailedCopy[];
+  /** The `afterAll` jobs not copied because a job failed. */
+  withheld: CopyJob[];
   blobs: { copied: number; mounted: number; skipped: number; bytes: number };
   seconds: number;
 }
 
 export async function copyImages(jobs: readonly CopyJob[], options: CopyImagesOptions = {}): Promise<CopyImagesResult> {
-  const names = parseJobs(jobs);
+  const afterAll = options.afterAll ?? [];
+  const names = parseJobs([...jobs, ...afterAll]);
   const started = Date.now();
   const stores = new StoreSet({ ...(options.source ? { source: options.source } : {}), ...(options.destination ? { destination: options.destination } : {}) });
-  const engine = new CopyEngine({ jobs: options.jobs ?? DEFAULT_JOBS, ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
+  const engine = new CopyEngine({ jobs: options.jobs ?? DEFAULT_JOBS, ...(options.signal ? { signal: options.signal } : {}), ...(options.onEvent ? { onEvent: options.onEvent } : {}), ...(options.mountHints ? { mountHints: options.mountHints } : {}) });
   const onEvent = options.onEvent;
-  let settled: PromiseSettledResult<CopiedImage>[];
-  try {
-    settled = await mapSettled(names, options.jobs ?? DEFAULT_JOBS, async ([source, destination]) => {
+  const copyAll = (batch: Array<[ImageName, ImageName]>): Promise<PromiseSettledResult<CopiedImage>[]> =>
+    mapSettled(batch, options.jobs ?? DEFAULT_JOBS, async ([source, destination]) => {
       const label = `${source.input} → ${destination.input}`;
       onEvent?.({ type: 'image-start', image: label });
       try {
@@ -63,6 +72,13 @@ export async function copyImages(jobs: readonly CopyJob[], options: CopyImagesOp
         throw err;
       }
     });
+  let settled: PromiseSettledResult<CopiedImage>[];
+  let withheld: CopyJob[] = [];
+  try {
+    settled = await copyAll(names.slice(0, jobs.length));
+    if (options.signal?.aborted) throw options.signal.reason;
+    if (!settled.some((s) => s.status === 'rejected')) settled.push(...(await copyAll(names.slice(jobs.length))));
+    else withheld = [...afterAll];
     if (options.signal?.aborted) throw options.signal.reason;
     const firstFailure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (firstFailure && options.failFast) throw firstFailure.reason;
@@ -74,9 +90,10 @@ export async function copyImages(jobs: readonly CopyJob[], options: CopyImagesOp
   }
   const images: CopiedImage[] = [];
   const failed: FailedCopy[] = [];
+  const all = [...jobs, ...afterAll];
   settled.forEach((s, i) => {
     if (s.status === 'fulfilled') images.push(s.value);
-    else failed.push({ source: jobs[i]!.source, destination: jobs[i]!.destination, error: describe(s.reason) });
+    else failed.push({ source: all[i]!.source, destination: all[i]!.destination, error: describe(s.reason) });
   });
   const blobs = { copied: 0, mounted: 0, skipped: 0, bytes: 0 };
   for (const image of images) {
@@ -85,7 +102,7 @@ export async function copyImages(jobs: readonly CopyJob[], options: CopyImagesOp
     blobs.skipped += image.blobs.skipped;
     blobs.bytes += image.blobs.bytes;
   }
-  return { images, failed, blobs, seconds: (Date.now() - started) / 1000 };
+  return { images, failed, withheld, blobs, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Parses every name first, so one typo is reported before anything moves. */
