@@ -14,18 +14,26 @@ import type { BuiltImage } from '../copy/generate-layout.js';
 import { runFerryCommand, runFerryProcess, runSkopeoCopies } from '../copy/run-tools.js';
 import { destinationOf, pushTarget } from './destinations.js';
 
-/** `ferry push --json`'s result. */
-export interface PushResult {
-  images: { pushed: number; skipped: number; failed: number | unknown[] };
+/** What the benchmark keeps of `ferry push --json`'s result (src/archive/push/push-archive.ts PushResult). */
+export interface PushSummary {
+  /** How the archive was checked first: full (hashed), unchanged (volumes unchanged since a recorded verify), skipped. */
+  verify: string;
+  images: { total?: number; pushed: number; skipped: number; failed: number };
   blobs: { pushed: number; mounted: number; skipped: number };
+  /** Bytes of blobs sent. */
   bytes: number;
+  /** The push's own time, without node and oclif start-up. */
   seconds: number;
+}
+
+interface PushEnvelope extends PushSummary {
+  failed?: unknown[];
 }
 
 export interface FerryPushSample {
   wallMs: number;
   peakRssMb: number;
-  result: PushResult;
+  result: PushSummary;
   /** The files push wrote into --manifests. */
   manifests: string[];
 }
@@ -44,8 +52,6 @@ export async function pushAvailable(): Promise<boolean> {
   return (await runFerryProcess(['push', '--help'])).code === 0;
 }
 
-const failedCount = (failed: PushResult['images']['failed'] | undefined): number => (Array.isArray(failed) ? failed.length : (failed ?? 0));
-
 /**
  * `ferry push ARCHIVE --to REGISTRY/mirror --cache-dir CACHE --manifests MANIFESTS --json`: must
  * exit 0 and report no failed image.
@@ -53,10 +59,10 @@ const failedCount = (failed: PushResult['images']['failed'] | undefined): number
 export async function ferryPush(archive: string, registry: TestRegistry, cacheDir: string, manifestsDir: string): Promise<FerryPushSample> {
   mkdirSync(cacheDir, { recursive: true });
   mkdirSync(manifestsDir, { recursive: true });
-  const r = await runFerryCommand<PushResult>(['push', archive, '--to', pushTarget(registry.host), '--cache-dir', cacheDir, '--manifests', manifestsDir]);
-  const result = r.envelope.result;
-  expect(failedCount(result.images?.failed) === 0, `ferry push reports failed images: ${JSON.stringify(result.images?.failed)}`);
-  return { wallMs: r.wallMs, peakRssMb: r.peakRssMb, result, manifests: readdirSync(manifestsDir).sort() };
+  const r = await runFerryCommand<PushEnvelope>(['push', archive, '--to', pushTarget(registry.host), '--cache-dir', cacheDir, '--manifests', manifestsDir]);
+  const { verify, images, blobs, bytes, seconds, failed } = r.envelope.result;
+  expect(images.failed === 0 && (failed ?? []).length === 0, `ferry push reports failed images: ${JSON.stringify(failed)}`);
+  return { wallMs: r.wallMs, peakRssMb: r.peakRssMb, result: { verify, images, blobs, bytes, seconds }, manifests: readdirSync(manifestsDir).sort() };
 }
 
 /** The skopeo copies of `images` (source references) from `source(ref)` to their destinations in `registry`. */
