@@ -52,7 +52,7 @@ import { runBenchmark } from './copy/run-benchmark.js';
 import { createScratchDir, scratchPath } from './copy/scratch-dir.js';
 import { intFromEnv } from './copy/settings-from-env.js';
 import { maxOf, median, orNull, round, verdict } from './copy/stats.js';
-import { buildBenchCatalog, pushBaseImage, type BenchCatalog } from './pack/catalog-image.js';
+import { archiveContents, buildBenchCatalog, pushBaseImage, type BenchCatalog } from './pack/catalog-image.js';
 import { verifyFerryArchive, verifySkopeoPack, type ArchiveFacts, type ExpectedArchive } from './pack/check-archive.js';
 import { measureVerify, verifyAvailable, type VerifyThroughput } from './pack/verify-throughput.js';
 
@@ -111,11 +111,7 @@ interface PackSet {
 }
 
 function packSet(label: string, layout: Layout, images: readonly BuiltImage[], catalog: BenchCatalog): PackSet {
-  const blobs = new Map<string, number>(catalog.blobs);
-  for (const i of images) for (const d of [i.manifest, i.config, ...i.layers]) blobs.set(d.digest, d.size);
-  let blobBytes = 0;
-  for (const size of blobs.values()) blobBytes += size;
-  return { label, layout: { ...layout, images: [...images] }, catalog, expected: { images: catalog.images, catalog: catalog.catalog, blobs }, blobBytes };
+  return { label, layout: { ...layout, images: [...images] }, catalog, ...archiveContents(images, catalog) };
 }
 
 /** Why a run failed: BROKEN (wrong output) or FAILED (a command failed). */

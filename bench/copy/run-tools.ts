@@ -116,24 +116,42 @@ export interface SkopeoRun {
   perImageMs: number[];
 }
 
-/** Runs `skopeo --insecure-policy copy FLAGS SRC DST` for each pair, one after another. */
-export async function runSkopeoCopies(flags: string[], pairs: Array<[string, string]>): Promise<SkopeoRun> {
+/**
+ * Runs `skopeo --insecure-policy copy FLAGS SRC DST` for each pair, one after another, or with
+ * `concurrency` > 1 that many at a time (peak RSS is then the largest single process's, not the sum).
+ */
+export async function runSkopeoCopies(flags: string[], pairs: Array<[string, string]>, concurrency = 1): Promise<SkopeoRun> {
   const { env, home } = privateEnv('skopeo');
-  const timeFile = path.join(home, 'time.txt');
   const useTime = existsSync(GNU_TIME);
   let peakKb: number | null = useTime ? 0 : null;
   const perImageMs: number[] = [];
-  try {
-    const started = performance.now();
-    for (const [src, dst] of pairs) {
+  let next = 0;
+  const worker = async (slot: number): Promise<void> => {
+    const timeFile = path.join(home, `time-${slot}.txt`);
+    for (let i = next++; i < pairs.length; i = next++) {
+      const [src, dst] = pairs[i]!;
       const skopeoArgs = ['--insecure-policy', 'copy', ...flags, src, dst];
       const r = useTime ? await mustExec(GNU_TIME, ['-f', '%M', '-o', timeFile, 'skopeo', ...skopeoArgs], env) : await mustExec('skopeo', skopeoArgs, env);
-      perImageMs.push(r.wallMs);
+      perImageMs[i] = r.wallMs;
       if (useTime) {
         const kb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
         if (Number.isFinite(kb)) peakKb = Math.max(peakKb ?? 0, kb);
       }
     }
+  };
+  try {
+    const started = performance.now();
+    // On a failure the other workers take no new copy; the first error is thrown once all have stopped.
+    const settled = await Promise.allSettled(
+      Array.from({ length: Math.max(1, Math.min(concurrency, pairs.length)) }, (_, slot) =>
+        worker(slot).catch((err: unknown) => {
+          next = pairs.length;
+          throw err;
+        }),
+      ),
+    );
+    const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     return { wallMs: performance.now() - started, peakRssMb: peakKb === null ? null : peakKb / 1024, perImageMs };
   } finally {
     rmSync(home, { recursive: true, force: true });

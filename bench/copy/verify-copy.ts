@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { TestRegistry } from '../../test/helpers/registry.js';
 import { expect } from './broken-copy.js';
 import { MiB } from './byte-units.js';
-import type { Layout } from './generate-layout.js';
+import type { BuiltImage, Layout } from './generate-layout.js';
 import { skopeoRawDigest, type FerryEnvelope } from './run-tools.js';
 import { MediaType } from '../../src/oci/media-types.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../../src/oci/descriptor.js';
@@ -49,18 +49,27 @@ async function fileDigest(file: string): Promise<string> {
   return `sha256:${hash.digest('hex')}`;
 }
 
+/** Where an image sits in a registry: its repository (no host) and tag. */
+export type RegistryName = (image: BuiltImage) => { repository: string; tag: string };
+
+/** The copy benchmark's names: `bench/NAME:1`. */
+const benchName: RegistryName = (image) => ({ repository: `bench/${image.name}`, tag: '1' });
+
+/** Manifest requests accept both image manifest types (a catalog image may be either). */
+const MANIFEST_ACCEPT = [MediaType.ociManifest, MediaType.dockerManifest].join(', ');
+
 /**
- * Checks a registry holds every image as `bench/NAME:1`: manifest digest by tag, every blob's
- * presence and size; the bytes of all blobs of the last image; `skopeo inspect --raw` of the first
- * and last image.
+ * Checks a registry holds every image (by default as `bench/NAME:1`, or where `nameOf` says):
+ * manifest digest by tag, every blob's presence and size; the bytes of all blobs of the last
+ * image; `skopeo inspect --raw` of the first and last image.
  */
-export async function verifyRegistry(registry: TestRegistry, layout: Layout, what: string): Promise<void> {
+export async function verifyRegistry(registry: TestRegistry, layout: Pick<Layout, 'images'>, what: string, nameOf: RegistryName = benchName): Promise<void> {
   const label = (s: string): string => `${what}: ${s}`;
   for (const image of layout.images) {
-    const repo = `bench/${image.name}`;
-    const m = await request('HEAD', `${registry.url}/v2/${repo}/manifests/1`, MediaType.ociManifest);
-    expect(m.status === 200, label(`${repo}:1 is missing (HEAD manifest → ${m.status})`));
-    expect(m.headers['docker-content-digest'] === image.manifest.digest, label(`${repo}:1 has digest ${m.headers['docker-content-digest']}, expected ${image.manifest.digest}`));
+    const { repository: repo, tag } = nameOf(image);
+    const m = await request('HEAD', `${registry.url}/v2/${repo}/manifests/${tag}`, MANIFEST_ACCEPT);
+    expect(m.status === 200, label(`${repo}:${tag} is missing (HEAD manifest → ${m.status})`));
+    expect(m.headers['docker-content-digest'] === image.manifest.digest, label(`${repo}:${tag} has digest ${m.headers['docker-content-digest']}, expected ${image.manifest.digest}`));
     for (const blob of [image.config, ...image.layers]) {
       const b = await request('HEAD', `${registry.url}/v2/${repo}/blobs/${blob.digest}`);
       expect(b.status === 200, label(`${repo} lacks blob ${blob.digest} (HEAD → ${b.status})`));
@@ -68,16 +77,18 @@ export async function verifyRegistry(registry: TestRegistry, layout: Layout, wha
     }
   }
   const last = layout.images[layout.images.length - 1]!;
-  const repo = `bench/${last.name}`;
-  const m = await request('GET', `${registry.url}/v2/${repo}/manifests/1`, MediaType.ociManifest);
-  expect(m.sha256 === last.manifest.digest, label(`${repo}:1 manifest bytes hash to ${m.sha256}`));
+  const { repository: repo, tag } = nameOf(last);
+  const m = await request('GET', `${registry.url}/v2/${repo}/manifests/${tag}`, MANIFEST_ACCEPT);
+  expect(m.sha256 === last.manifest.digest, label(`${repo}:${tag} manifest bytes hash to ${m.sha256}`));
   for (const blob of [last.config, ...last.layers]) {
     const b = await request('GET', `${registry.url}/v2/${repo}/blobs/${blob.digest}`);
     expect(b.status === 200 && b.sha256 === blob.digest && b.bytes === blob.size, label(`${repo} blob ${blob.digest}: GET → ${b.status}, ${b.bytes} bytes hashing to ${b.sha256}`));
   }
   for (const image of new Set([layout.images[0]!, last])) {
-    const digest = await skopeoRawDigest(`docker://${registry.host}/bench/${image.name}:1`, ['--tls-verify=false']);
-    expect(digest === image.manifest.digest, label(`skopeo inspect --raw docker://${registry.host}/bench/${image.name}:1 → ${digest}, expected ${image.manifest.digest}`));
+    const name = nameOf(image);
+    const ref = `docker://${registry.host}/${name.repository}:${name.tag}`;
+    const digest = await skopeoRawDigest(ref, ['--tls-verify=false']);
+    expect(digest === image.manifest.digest, label(`skopeo inspect --raw ${ref} → ${digest}, expected ${image.manifest.digest}`));
   }
 }
 

@@ -15,7 +15,7 @@ import { REF_NAME_ANNOTATION, type Descriptor } from '../../src/oci/descriptor.j
 import { normalizeReference } from '../../src/oci/reference.js';
 import type { BuiltImage } from '../copy/generate-layout.js';
 import { runFerryCommand, runSkopeoCopies, skopeoRaw } from '../copy/run-tools.js';
-import type { ExpectedImage } from './check-archive.js';
+import type { ExpectedArchive, ExpectedImage } from './check-archive.js';
 
 const GROUP = 5; // images per bundle
 
@@ -60,6 +60,8 @@ export interface BenchCatalog {
   images: ExpectedImage[];
   /** The catalog image's blobs (manifest, config, layers): digest → size. */
   blobs: Map<string, number>;
+  /** The catalog image's manifest, config and layers, named by its normalized reference. */
+  image: BuiltImage;
   bundles: number;
 }
 
@@ -99,6 +101,16 @@ export async function buildBenchCatalog(dir: string, name: string, registry: Tes
     catalog: { ref: normalizeReference(reference), digest },
     images: images.map((i, n) => ({ ref: normalizeReference(refs[n]!), digest: i.manifest.digest })),
     blobs,
+    image: { name: normalizeReference(reference), manifest: { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest, size: raw.length }, config: manifest.config, layers: manifest.layers },
     bundles: csvs.length,
   };
+}
+
+/** What an archive of `catalog` (naming `images`) must hold, and the sum of its blob sizes. */
+export function archiveContents(images: readonly BuiltImage[], catalog: BenchCatalog): { expected: ExpectedArchive; blobBytes: number } {
+  const blobs = new Map<string, number>(catalog.blobs);
+  for (const i of images) for (const d of [i.manifest, i.config, ...i.layers]) blobs.set(d.digest, d.size);
+  let blobBytes = 0;
+  for (const size of blobs.values()) blobBytes += size;
+  return { expected: { images: catalog.images, catalog: catalog.catalog, blobs }, blobBytes };
 }
