@@ -15,7 +15,6 @@
  * Problems are collected, not thrown, so one run lists them all; the caller turns them into the
  * integrity exit code.
  */
-import { createHash } from 'node:crypto';
 import { FerryError, UsageError } from '../../errors.js';
 import { ArchiveError } from '../../oci/archive/tar-header.js';
 import { CHECKSUMS_FILE, METADATA_FILE, SIGNATURE_FILE, parseArchiveMetadata, type ArchiveMetadata } from '../archive-metadata.js';
@@ -23,6 +22,7 @@ import { archiveIdentity, parseChecksums, unsafePathReason } from '../checksums.
 import { loadPublicKey, publicKeyFingerprint, verifySignature } from '../signing.js';
 import { VOLUME_HEADER_NAME } from '../volumes/volume-header.js';
 import { openVolumes, type VolumeSet } from '../volumes/read-volumes.js';
+import { hashMembers } from './hash-members.js';
 import { checkImageGraph } from './image-graph.js';
 import { readMember } from './read-member.js';
 
@@ -115,13 +115,13 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
     if (publicKey !== undefined) report.signedBy = publicKeyFingerprint(publicKey);
   }
 
-  // Every member hashed once, in archive order.
+  // Every member hashed once (on every core when there is much to hash), then checked in archive order.
   const total = members.reduce((n, m) => n + m.size, 0);
   let done = 0;
+  const hashes = await hashMembers(first, set, members.map((m) => m.name), { ...(options.signal ? { signal: options.signal } : {}), onBytes: (n) => options.onProgress?.((done += n), total) });
   const chainMembers = new Set([CHECKSUMS_FILE, SIGNATURE_FILE, VOLUME_HEADER_NAME]);
   for (const m of members) {
-    if (options.signal?.aborted) throw options.signal.reason;
-    const hex = await hashMember(set, m.name, (n) => options.onProgress?.((done += n), total));
+    const hex = hashes.get(m.name)!;
     if (chainMembers.has(m.name)) {
       report.verified.members++;
       report.verified.bytes += m.size;
@@ -185,16 +185,6 @@ async function checkSignature(set: VolumeSet, checksums: Buffer, signed: boolean
   }
   if (!valid) problems.add({ kind: 'SIGNATURE', member: SIGNATURE_FILE, message: `${SIGNATURE_FILE} is not a valid signature of ${CHECKSUMS_FILE} by the key ${publicKeyFingerprint(publicKey)}` });
   return valid ? 'valid' : 'invalid';
-}
-
-/** The sha256 (hex) of a logical member, streamed. */
-async function hashMember(set: VolumeSet, name: string, onBytes: (n: number) => void): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of set.openMember(name)) {
-    hash.update(chunk as Buffer);
-    onBytes((chunk as Buffer).length);
-  }
-  return hash.digest('hex');
 }
 
 function where(set: VolumeSet, volumes: readonly number[]): string {
