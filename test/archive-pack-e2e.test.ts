@@ -25,7 +25,7 @@ import { runChecked } from './helpers/exec.js';
 import { buildFixtureLayout, pushFixtures, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout, type RegistryEndpoint } from './helpers/fixtures.js';
 import { writePackageManifest } from './helpers/manifests.js';
 import { repoRoot, tempDir } from './helpers/paths.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { settledLog, startRegistry, type TestRegistry } from './helpers/registry.js';
 
 /** Small corpus packages covering relatedImages, containers, initContainers, tags, digests, tag+digest and a containerImage-only reference. */
 const CORPUS_PACKAGES = ['kubemod', 'sealed-secrets-operator-helm', 'xrootd-operator'];
@@ -57,17 +57,6 @@ function blobGets(lines: readonly string[]): string[] {
     if (m && (m[2] === '200' || m[2] === '206')) out.push(m[1]!);
   }
   return out;
-}
-
-/** The registry log, once it has stopped growing (access lines arrive through a pipe). */
-async function settledLog(): Promise<string[]> {
-  let lines = registry.logLines();
-  for (;;) {
-    await sleep(150);
-    const now = registry.logLines();
-    if (now.length === lines.length) return now;
-    lines = now;
-  }
 }
 
 interface RawManifestDoc {
@@ -325,7 +314,7 @@ test('resume: pack killed with SIGKILL mid-download runs again, downloads no blo
     const args = ['pack', '--catalog', catalog, '-o', archive, '--cache-dir', cacheDir, '--json'];
 
     // Run 1: the big layer is held half-sent; everything else completes. Killed once nothing else is in flight.
-    const mark0 = (await settledLog()).length;
+    const mark0 = (await settledLog(registry)).length;
     proxy.stallNext(bigLayer);
     const proc = spawn(process.execPath, [path.join(repoRoot, 'bin', 'run.js'), ...args], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = proc;
@@ -349,7 +338,7 @@ test('resume: pack killed with SIGKILL mid-download runs again, downloads no blo
     assert.deepEqual(await exited, { code: null, signal: 'SIGKILL' });
 
     const atKill = cacheBlobs(cacheDir);
-    const run1 = blobGets((await settledLog()).slice(mark0));
+    const run1 = blobGets((await settledLog(registry)).slice(mark0));
     assert.ok(run1.includes(bigLayer), 'the big layer was being downloaded');
     assert.ok(!atKill.complete.has(bigLayer), 'the big layer was not complete when pack was killed');
     assert.ok(atKill.other.some((n) => n.startsWith(bigLayer.slice(7))), `a partial download of the big layer was in the cache: ${atKill.other.join(', ')}`);
@@ -358,10 +347,10 @@ test('resume: pack killed with SIGKILL mid-download runs again, downloads no blo
     assert.deepEqual(readdirSync(out), [], 'nothing is written beside the archive before the gathering is done');
 
     // Run 2: to completion.
-    const mark1 = (await settledLog()).length;
+    const mark1 = (await settledLog(registry)).length;
     const second = await ferryAsync(args);
     assert.equal(second.status, 0, `${second.stdout}\n${second.stderr}`);
-    const run2 = blobGets((await settledLog()).slice(mark1));
+    const run2 = blobGets((await settledLog(registry)).slice(mark1));
 
     // No blob the cache held was asked for again; each blob was downloaded once, the interrupted ones at most once more.
     assert.deepEqual(run2.filter((d) => atKill.complete.has(d)), [], 'blobs complete in the cache were downloaded again');

@@ -11,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readFileSync, readSync, readdirSync, writeSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readTarIndex } from '../src/oci/archive/tar-index.js';
@@ -20,7 +20,8 @@ import { removeOnExit } from './helpers/cleanup.js';
 import { ferryAsync } from './helpers/cli.js';
 import { sha256Digest, skopeoInspectRaw } from './helpers/fixtures.js';
 import { repoRoot, tempDir } from './helpers/paths.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { flipByte, readOnlyCopy } from './helpers/damage.js';
+import { settledLog, startRegistry, type TestRegistry } from './helpers/registry.js';
 import { buildTestArchive, type TestArchive } from './helpers/test-archive.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -29,37 +30,6 @@ function temp(prefix = 'ferry-push-'): string {
   const dir = tempDir(prefix);
   removeOnExit(dir);
   return dir;
-}
-
-/** A copy of the volumes in a fresh folder, made read-only (files and folder), as on a DVD. */
-function readOnlyCopy(files: readonly string[]): string[] {
-  const dir = temp('ferry-push-ro-');
-  const copies = files.map((f) => {
-    const to = path.join(dir, path.basename(f));
-    copyFileSync(f, to);
-    chmodSync(to, 0o444);
-    return to;
-  });
-  chmodSync(dir, 0o555);
-  readOnlyDirs.push(dir);
-  return copies;
-}
-
-/** Made writable again after the tests, so the temp folders can be removed. */
-const readOnlyDirs: string[] = [];
-after(() => {
-  for (const dir of readOnlyDirs) chmodSync(dir, 0o755);
-});
-
-/** The registry log once it stops growing (access lines arrive through a pipe). */
-async function settledLog(registry: TestRegistry): Promise<string[]> {
-  let lines = registry.logLines();
-  for (;;) {
-    await sleep(150);
-    const now = registry.logLines();
-    if (now.length === lines.length) return now;
-    lines = now;
-  }
 }
 
 /** Blob uploads completed (the final PUT ?digest=…, 201), by digest. */
@@ -86,13 +56,7 @@ async function damageBlob(file: string, digest: string): Promise<void> {
   const index = await readTarIndex(file);
   const entry = index.resolve(`blobs/sha256/${digest.slice('sha256:'.length)}`);
   assert.ok(entry, `blob ${digest} is a member of ${file}`);
-  const fd = openSync(file, 'r+');
-  const b = Buffer.alloc(1);
-  const at = entry.offset + Math.floor(entry.size / 2);
-  readSync(fd, b, 0, 1, at);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, at);
-  closeSync(fd);
+  flipByte(file, entry.offset + Math.floor(entry.size / 2));
 }
 
 let archive: TestArchive;
@@ -170,12 +134,7 @@ describe('ferry push into a registry with htpasswd auth and TLS', () => {
     });
     // Flip a byte in the middle of a volume holding a piece of the big layer.
     const victim = copies[Math.floor(copies.length / 2)]!;
-    const fd = openSync(victim, 'r+');
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, 600 * 1024);
-    b[0] = b[0]! ^ 0xff;
-    writeSync(fd, b, 0, 1, 600 * 1024);
-    closeSync(fd);
+    flipByte(victim, 600 * 1024);
     const before = requests(await settledLog(registry)).length;
     const r = await ferryAsync([...pushArgs(copies[0]!, registry, ['--cache-dir', path.join(dir, 'cache'), '--manifests', path.join(dir, 'manifests')]), '--json']);
     assert.equal(r.status, 6, r.stderr);

@@ -12,12 +12,13 @@
  * it; every cluster manifest push wrote validates against the CRD schemas and names MIRROR.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { validateClusterManifest } from '../src/mirror/validate-manifests.js';
 import { removeOnExit } from './helpers/cleanup.js';
 import { ferryAsync } from './helpers/cli.js';
+import { readOnlyCopy } from './helpers/damage.js';
 import { buildCorpusFixture, type CorpusFixture } from './helpers/corpus-images.js';
 import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw } from './helpers/fixtures.js';
 import { tempDir } from './helpers/paths.js';
@@ -28,7 +29,6 @@ const CORPUS_PACKAGES = ['kubemod', 'sealed-secrets-operator-helm', 'xrootd-oper
 let source: TestRegistry;
 let mirror: TestRegistry;
 let fixture: CorpusFixture;
-const readOnly: string[] = [];
 
 before(async () => {
   [source, mirror] = await Promise.all([startRegistry({ auth: 'token' }), startRegistry({ auth: 'htpasswd', tls: true })]);
@@ -38,7 +38,6 @@ before(async () => {
 });
 
 after(async () => {
-  for (const dir of readOnly) chmodSync(dir, 0o755);
   await Promise.all([source?.stop(), mirror?.stop()]);
 });
 
@@ -66,15 +65,7 @@ test('pack from SOURCE (token auth) → read-only volumes → verify → push to
   assert.ok(volumes.length >= 1);
 
   // Carried: the volumes copied to other media, made read-only.
-  const mediaDir = temp('ferry-roundtrip-media-');
-  const onMedia = volumes.map((f) => {
-    const to = path.join(mediaDir, path.basename(f));
-    copyFileSync(f, to);
-    chmodSync(to, 0o444);
-    return to;
-  });
-  chmodSync(mediaDir, 0o555);
-  readOnly.push(mediaDir);
+  const onMedia = readOnlyCopy(volumes);
 
   const verified = await ferryAsync(['verify', onMedia[0]!, '--json']);
   assert.equal(verified.status, 0, verified.stderr);

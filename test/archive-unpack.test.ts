@@ -5,12 +5,13 @@
  * left behind, existing files untouched.
  */
 import assert from 'node:assert/strict';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generateKeyPair } from '../src/archive/signing.js';
 import { removeOnExit } from './helpers/cleanup.js';
 import { ferryAsync } from './helpers/cli.js';
+import { flipByte } from './helpers/damage.js';
 import { runChecked } from './helpers/exec.js';
 import { sha256Digest, skopeoCopy, skopeoInspectRaw } from './helpers/fixtures.js';
 import { tempDir } from './helpers/paths.js';
@@ -61,13 +62,7 @@ describe('ferry unpack', () => {
       copyFileSync(f, to);
       return to;
     });
-    const victim = copies[copies.length - 2]!;
-    const fd = openSync(victim, 'r+');
-    const b = Buffer.alloc(1);
-    readSync(fd, b, 0, 1, 700 * 1024);
-    b[0] = b[0]! ^ 0xff;
-    writeSync(fd, b, 0, 1, 700 * 1024);
-    closeSync(fd);
+    flipByte(copies[copies.length - 2]!, 700 * 1024);
     const dir = path.join(parent, 'out');
     const r = await ferryAsync(['unpack', copies[0]!, dir, '--json']);
     assert.equal(r.status, 6, r.stderr);

@@ -6,7 +6,7 @@
  * precise message and exit 6; inspect reads only the leading metadata.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, closeSync, copyFileSync, openSync, readSync, writeSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { inspectArchive } from '../src/archive/inspect/inspect-archive.js';
@@ -19,6 +19,7 @@ import { openVolumes } from '../src/archive/volumes/read-volumes.js';
 import { writeVolumes } from '../src/archive/volumes/write-volumes.js';
 import { readTarIndex } from '../src/oci/archive/tar-index.js';
 import { ferryAsync } from './helpers/cli.js';
+import { flipByte } from './helpers/damage.js';
 import { buildFixtureLayout, type FixtureLayout } from './helpers/fixtures.js';
 import { tempDir } from './helpers/paths.js';
 
@@ -66,16 +67,6 @@ function copySet(files: readonly string[]): string[] {
     copyFileSync(f, to);
     return to;
   });
-}
-
-/** Flips one byte at `offset` of `file`. */
-function flipByte(file: string, offset: number): void {
-  const fd = openSync(file, 'r+');
-  const b = Buffer.alloc(1);
-  readSync(fd, b, 0, 1, offset);
-  b[0] = b[0]! ^ 0xff;
-  writeSync(fd, b, 0, 1, offset);
-  closeSync(fd);
 }
 
 /** The archive rewritten as one file with `extra` members added (listed in the volume header, not in the checksums). */

@@ -44,6 +44,17 @@ export function descriptorOf(m: RawManifest): Descriptor {
   return { mediaType: m.mediaType, digest: m.digest, size: m.bytes.length };
 }
 
+/** The descriptor of `bytes` when they parse as a manifest; undefined for any other blob (a layer, a config). */
+export function descriptorIfManifest(bytes: Buffer, source: string): Descriptor | undefined {
+  try {
+    const parsed = parseManifest(bytes, undefined, source);
+    return { mediaType: parsed.mediaType, digest: parsed.digest, size: bytes.length };
+  } catch (err) {
+    if (err instanceof ManifestError) return undefined;
+    throw err;
+  }
+}
+
 /**
  * Parses manifest bytes. `mediaType` is what the store reported (Content-Type, descriptor); the
  * document's own `mediaType` wins when present. `source` names the image in error messages.

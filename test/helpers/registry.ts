@@ -309,3 +309,14 @@ function killAndWait(proc: ChildProcess): Promise<void> {
     proc.kill('SIGTERM');
   });
 }
+
+/** The registry's log once it stops growing (access lines arrive through a pipe). */
+export async function settledLog(registry: Pick<TestRegistry, 'logLines'>): Promise<string[]> {
+  let lines = registry.logLines();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 150));
+    const now = registry.logLines();
+    if (now.length === lines.length) return now;
+    lines = now;
+  }
+}

@@ -9,7 +9,7 @@ import { ExitCode, FerryError, NotFoundError } from '../../errors.js';
 import { IntegrityError, digestHex, isDigest, sha256Digest } from '../../oci/digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../../oci/descriptor.js';
 import { parseLayoutIndex } from '../../oci/layout/layout-index.js';
-import { MAX_MANIFEST_SIZE, ManifestError, descriptorOf, parseManifest, type RawManifest } from '../../oci/manifest.js';
+import { MAX_MANIFEST_SIZE, ManifestError, descriptorIfManifest, parseManifest, type RawManifest } from '../../oci/manifest.js';
 import type { Cancellable, ImageStore } from '../../oci/store.js';
 import { readMember } from '../verify/read-member.js';
 import type { VolumeSet } from '../volumes/read-volumes.js';
@@ -80,12 +80,7 @@ export class VolumeImageStore implements ImageStore {
       const member = this.set.member(blobMember(reference));
       if (member === undefined || member.size > MAX_MANIFEST_SIZE) return undefined;
       const bytes = await readMember(this.set, member.name, MAX_MANIFEST_SIZE);
-      try {
-        return descriptorOf(parseManifest(bytes, undefined, `${this.description}@${reference}`));
-      } catch (err) {
-        if (err instanceof ManifestError) return undefined;
-        throw err;
-      }
+      return descriptorIfManifest(bytes, `${this.description}@${reference}`);
     }
     if (reference === '') return this.manifests.length === 1 ? this.manifests[0] : undefined;
     const named = this.manifests.filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === reference);

@@ -16,7 +16,7 @@ import { ExitCode, FerryError, NotFoundError } from '../../errors.js';
 import { IntegrityError, isDigest, sha256Digest, verified } from '../digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../descriptor.js';
 import { parseLayoutIndex } from '../layout/layout-index.js';
-import { MAX_MANIFEST_SIZE, ManifestError, descriptorOf, parseManifest, type RawManifest } from '../manifest.js';
+import { MAX_MANIFEST_SIZE, ManifestError, descriptorIfManifest, descriptorOf, parseManifest, type RawManifest } from '../manifest.js';
 import { MediaType } from '../media-types.js';
 import { normalizeReference } from '../reference.js';
 import type { Cancellable, Closable, ImageStore } from '../store.js';
@@ -169,12 +169,7 @@ export class ArchiveReadStore implements ImageStore, Closable {
       const location = this.blobs.get(reference);
       if (location === undefined || !('entry' in location) || location.entry.size > MAX_MANIFEST_SIZE) return undefined;
       const bytes = await this.readMember(location.entry, 'manifest');
-      try {
-        return descriptorOf(parseManifest(bytes, undefined, `${this.description}@${reference}`));
-      } catch (err) {
-        if (err instanceof ManifestError) return undefined;
-        throw err;
-      }
+      return descriptorIfManifest(bytes, `${this.description}@${reference}`);
     }
     if (reference === '') return this.manifests.length === 1 ? this.manifests[0] : undefined;
     if (this.format === 'oci') {
