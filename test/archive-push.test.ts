@@ -123,6 +123,14 @@ describe('ferry push into a registry with htpasswd auth and TLS', () => {
     assert.deepEqual(blobPuts(log), first, 'nothing uploaded by the second push');
     const second = requests(log).slice(before);
     assert.ok(second.every((l) => /"(HEAD|GET) \/v2\/(mirror\/[^ ]+\/manifests\/|\s)/.test(l) || /"GET \/v2\/ /.test(l)), `only manifest checks:\n${second.join('\n')}`);
+
+    // With a fresh cache (no journal, no verify record): verified again, every image found complete, nothing sent.
+    const fresh = await ferryAsync([...pushArgs(files[0]!, registry, ['--cache-dir', path.join(work, 'fresh-cache'), '--manifests', manifests]), '--json']);
+    assert.equal(fresh.status, 0, fresh.stderr);
+    assert.equal(fresh.json!.result.verify, 'full');
+    assert.deepEqual(fresh.json!.result.images, { total: 4, pushed: 0, skipped: 4, failed: 0 });
+    assert.equal(fresh.json!.result.bytes, 0);
+    assert.deepEqual(blobPuts(await settledLog(registry)), first, 'nothing uploaded with a fresh cache either');
   });
 
   it('refuses a damaged volume before sending anything', async () => {

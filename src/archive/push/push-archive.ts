@@ -14,6 +14,7 @@
  * 5. Manifests: ICSP, IDMS, ITMS, CatalogSource and mapping.txt for the real mirror, written only
  *    when the push is complete.
  */
+import path from 'node:path';
 import { ExitCode, FerryError, UsageError } from '../../errors.js';
 import { buildMirrorFiles, defaultCatalogName, writeMirrorFiles, type MirrorFiles, type MirrorPlan } from '../../mirror/plan-mirror.js';
 import type { MirrorSourcePolicy } from '../../mirror/cluster-manifests.js';
@@ -63,7 +64,7 @@ export interface PushedImage {
   source: string;
   destination: string;
   digest: string;
-  /** pushed: sent this run (or found complete by the engine); skipped: journaled and still there. */
+  /** pushed: sent this run; skipped: already there (journaled and checked, or found complete); withheld: the catalog, when an image failed. */
   status: 'pushed' | 'skipped' | 'failed' | 'withheld';
 }
 
@@ -145,7 +146,13 @@ export async function pushArchive(options: PushOptions): Promise<PushResult> {
   result.blobs = { pushed: copied.blobs.copied, mounted: copied.blobs.mounted, skipped: copied.blobs.skipped };
   result.bytes = copied.blobs.bytes;
   const failedSources = new Set(copied.failed.map((f) => f.source));
-  for (const item of [...result.list, result.catalog]) if (failedSources.has(jobName(opened, item.source))) item.status = 'failed';
+  // An image the engine found complete at the destination (nothing to send, not even a check of a blob) was already there.
+  const foundComplete = new Set(copied.images.filter((i) => i.blobs.copied + i.blobs.mounted + i.blobs.skipped === 0).map((i) => i.source));
+  for (const item of [...result.list, result.catalog]) {
+    const name = jobName(opened, item.source);
+    if (failedSources.has(name)) item.status = 'failed';
+    else if (foundComplete.has(name)) item.status = 'skipped';
+  }
   if (copied.withheld.length > 0) {
     result.catalog.status = 'withheld';
     result.catalog.reason = `not pushed: ${result.failed.length} image${result.failed.length === 1 ? '' : 's'} failed, and a catalog must not name images the mirror lacks; run push again`;
@@ -240,8 +247,9 @@ function job(opened: OpenedArchive, image: ArchivedImage, destination: string): 
   return { source: jobName(opened, image.source), destination: `docker://${destination}`, image };
 }
 
+/** As the copy engine displays it (the path made absolute), so results match jobs. */
 function jobName(opened: OpenedArchive, source: string): string {
-  return `ferry-archive:${opened.files[0]}:${source}`;
+  return `ferry-archive:${path.resolve(opened.files[0]!)}:${source}`;
 }
 
 /** The journaled jobs whose destination tag still names their digest (checked in parallel); the rest are forgotten. */
