@@ -220,6 +220,7 @@ async function verifyFirst(opened: OpenedArchive, options: PushOptions, cacheDir
   const signedBy = options.publicKeyFile ? publicKeyFingerprint(await loadPublicKey(options.publicKeyFile)) : undefined;
   if (await verifiedBefore(cacheDir, opened.identity, opened.files, signedBy)) return 'unchanged';
   const report = await verifyArchive(options.archive, {
+    ...(opened.volumes ? { volumes: opened.volumes } : {}),
     ...(options.publicKeyFile ? { publicKeyFile: options.publicKeyFile } : {}),
     ...(options.requireSignature ? { requireSignature: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),

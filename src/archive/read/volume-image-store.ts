@@ -6,7 +6,8 @@
  */
 import { Readable, addAbortSignal } from 'node:stream';
 import { ExitCode, FerryError, NotFoundError } from '../../errors.js';
-import { IntegrityError, digestHex, isDigest, sha256Digest } from '../../oci/digest.js';
+import { blobMemberName } from '../../oci/archive/docker-manifest.js';
+import { IntegrityError, isDigest, sha256Digest } from '../../oci/digest.js';
 import { REF_NAME_ANNOTATION, type Descriptor } from '../../oci/descriptor.js';
 import { parseLayoutIndex } from '../../oci/layout/layout-index.js';
 import { MAX_MANIFEST_SIZE, ManifestError, descriptorIfManifest, parseManifest, type RawManifest } from '../../oci/manifest.js';
@@ -52,7 +53,7 @@ export class VolumeImageStore implements ImageStore {
   }
 
   async hasBlob(_repository: string, descriptor: Descriptor): Promise<boolean> {
-    return this.set.member(blobMember(descriptor.digest))?.size === descriptor.size;
+    return this.set.member(blobMemberName(descriptor.digest))?.size === descriptor.size;
   }
 
   async getBlob(_repository: string, descriptor: Descriptor, options: Cancellable = {}): Promise<Readable> {
@@ -77,7 +78,7 @@ export class VolumeImageStore implements ImageStore {
     if (isDigest(reference)) {
       const listed = this.manifests.find((d) => d.digest === reference);
       if (listed) return listed;
-      const member = this.set.member(blobMember(reference));
+      const member = this.set.member(blobMemberName(reference));
       if (member === undefined || member.size > MAX_MANIFEST_SIZE) return undefined;
       const bytes = await readMember(this.set, member.name, MAX_MANIFEST_SIZE);
       return descriptorIfManifest(bytes, `${this.description}@${reference}`);
@@ -97,7 +98,7 @@ export class VolumeImageStore implements ImageStore {
   }
 
   private existing(descriptor: Descriptor): string {
-    const name = blobMember(descriptor.digest);
+    const name = blobMemberName(descriptor.digest);
     if (this.set.member(name) === undefined) throw new NotFoundError(`${this.description}: blob ${descriptor.digest} is not in the archive`);
     return name;
   }
@@ -109,9 +110,4 @@ export class VolumeImageStore implements ImageStore {
   private readOnly(): FerryError {
     return new FerryError('READ_ONLY', `${this.description} is read-only`, ExitCode.usage);
   }
-}
-
-/** `blobs/sha256/<hex>`. */
-export function blobMember(digest: string): string {
-  return `blobs/sha256/${digestHex(digest)}`;
 }

@@ -32,6 +32,8 @@ export interface VerifyOptions {
   /** Fail unless the archive is signed and the signature checks with `publicKeyFile`. */
   requireSignature?: boolean;
   signal?: AbortSignal;
+  /** The volumes, when the caller has opened them already (they are then not opened again). */
+  volumes?: VolumeSet;
   /** Called as bytes are hashed (total: every member's bytes). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -81,7 +83,7 @@ export async function verifyArchive(first: string, options: VerifyOptions = {}):
 
   let set: VolumeSet;
   try {
-    set = await openVolumes(first);
+    set = options.volumes ?? (await openVolumes(first));
   } catch (err) {
     if (!(err instanceof ArchiveError)) throw err;
     problems.add({ kind: 'VOLUMES', message: err.message });

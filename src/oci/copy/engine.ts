@@ -143,8 +143,7 @@ export class CopyEngine {
     if (home && home.repository !== destination.repository) await home.done.catch(() => undefined);
     if (await dst.hasBlob(destination.repository, descriptor, this.cancel())) return this.done(descriptor, 'skipped', destination.repository);
     if (canMount(dst)) {
-      const hint = this.options.mountHints?.[descriptor.digest];
-      const from = home && home.repository !== destination.repository ? home.repository : source.store.key === dst.key && source.repository !== destination.repository ? source.repository : hint !== destination.repository ? hint : undefined;
+      const from = this.mountSource(source, destination, descriptor, home);
       if (from !== undefined && (await dst.mountBlob(destination.repository, descriptor, from, this.cancel()))) return this.done(descriptor, 'mounted', destination.repository);
     }
     return this.limiter.run(async () => {
@@ -153,6 +152,12 @@ export class CopyEngine {
       await dst.putBlob(destination.repository, descriptor, this.counted(blobSourceFrom(source.store, source.repository, descriptor, this.cancel()), descriptor), this.cancel());
       return this.done(descriptor, 'copied', destination.repository);
     });
+  }
+
+  /** Another repository of the destination registry holding the blob: where this run put it, the source's own, or where an earlier run did. */
+  private mountSource(source: ImageLocation, destination: ImageLocation, descriptor: Descriptor, home: BlobHome | undefined): string | undefined {
+    const candidates = [home?.repository, source.store.key === destination.store.key ? source.repository : undefined, this.options.mountHints?.[descriptor.digest]];
+    return candidates.find((repository) => repository !== undefined && repository !== destination.repository);
   }
 
   private done(descriptor: Descriptor, how: BlobOutcome, repository: string): BlobOutcome {
