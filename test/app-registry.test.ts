@@ -21,7 +21,8 @@ import { ExitCode, FerryError } from '../src/errors.js';
 import { IntegrityError } from '../src/oci/digest.js';
 import { DEFAULT_APP_REGISTRY_PACKAGES, startAppRegistryServer, type AppRegistryServer, type ServedPackageSpec, type Tamper } from './helpers/app-registry-server.js';
 import { removeOnExit } from './helpers/cleanup.js';
-import { corpusDir, tempDir } from './helpers/paths.js';
+import { tempDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 
 interface ExpectedPackage {
   packageName: string;

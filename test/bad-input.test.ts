@@ -9,7 +9,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { ferry, type CliRun } from './helpers/cli.js';
 import { csvYaml, writeBundle, writePackageManifest } from './helpers/manifests.js';
-import { corpusDir, tempDir } from './helpers/paths.js';
+import { tempDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 
 function build(root: string): { run: CliRun; out: string } {
   const out = path.join(tempDir(), 'out');

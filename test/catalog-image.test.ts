@@ -13,7 +13,8 @@ import { renderFbcFromDatabase, pushUmociImage } from './helpers/catalog-fixture
 import { ferryAsync } from './helpers/cli.js';
 import { runChecked } from './helpers/exec.js';
 import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './helpers/fixtures.js';
-import { corpusDir, tempDir } from './helpers/paths.js';
+import { tempDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
 
 const PACKAGES = ['argocd-operator', 'camel-k', 'etcd'].map((p) => path.join(corpusDir, 'package-manifests', p));

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ferry } from './helpers/cli.js';
 import { writeBundle, writePackageManifest } from './helpers/manifests.js';
-import { corpusDir, tempDir } from './helpers/paths.js';
+import { tempDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 
 const pm = (p: string): string => path.join(corpusDir, 'package-manifests', p);
 

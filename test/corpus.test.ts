@@ -13,7 +13,7 @@ import { createDatabase, type Database } from '../src/catalog/sqlite/database.js
 import { CatalogQueries } from '../src/catalog/sqlite/queries.js';
 import { writePackages } from '../src/catalog/sqlite/writer.js';
 import { InvalidInputError } from '../src/errors.js';
-import { corpusDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 
 interface ExpectedCsv {
   images: string[];

@@ -13,7 +13,8 @@ import { listDatabaseImages } from '../src/catalog/operations/list-images.js';
 import { listCatalog } from '../src/catalog/operations/list-catalog.js';
 import { openDatabase } from '../src/catalog/sqlite/database.js';
 import { ferry } from './helpers/cli.js';
-import { corpusDir, referenceDir, tempDir } from './helpers/paths.js';
+import { tempDir } from './helpers/paths.js';
+import { corpusDir, referenceDir } from './conformance/shared-paths.js';
 
 function sqlite3(db: string, sql: string): string {
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });

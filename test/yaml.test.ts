@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parseYamlStream, reindentQuotedContinuations, YamlSyntaxError } from '../src/catalog/manifests/yaml.js';
 import { goJson } from '../src/util/go-json.js';
-import { corpusDir } from './helpers/paths.js';
+import { corpusDir } from './conformance/shared-paths.js';
 
 describe('go-yaml compatible reading', () => {
   it('YAML 1.1 scalars as go-yaml v2 resolves them; timestamps and sexagesimals stay strings', () => {

@@ -32,7 +32,7 @@ import { gzipSync } from 'node:zlib';
 import { dump, YAML11_SCHEMA } from 'js-yaml';
 import { Header, type HeaderData } from 'tar';
 import { parseYamlStream } from '../../src/catalog/manifests/yaml.js';
-import { corpusDir } from './paths.js';
+import { corpusDir } from '../conformance/shared-paths.js';
 
 export type Tamper =
   /** The blob's bytes differ from what its release metadata's digest says (same size). */

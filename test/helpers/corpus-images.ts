@@ -15,7 +15,8 @@ import path from 'node:path';
 import { load } from 'js-yaml';
 import { removeOnExit } from './cleanup.js';
 import { runChecked } from './exec.js';
-import { corpusDir, tempDir } from './paths.js';
+import { tempDir } from './paths.js';
+import { corpusDir } from '../conformance/shared-paths.js';
 import { skopeoCopy, type RegistryEndpoint } from './skopeo.js';
 
 /** Where a CSV names an image. opm (and so the catalog) records all but the containerImage annotation. */

@@ -25,7 +25,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
-import { referenceDir, repoRoot } from './paths.js';
+import { repoRoot } from './paths.js';
+import { referenceDir } from '../conformance/shared-paths.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
