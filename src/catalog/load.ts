@@ -8,7 +8,7 @@ import { discoverSources } from './manifests/discover.js';
 import { readDocs } from './manifests/files.js';
 import { isFlattenedDoc, loadFlattenedDoc } from './manifests/flattened-file.js';
 import { loadPackageManifestDir } from './manifests/package-manifest-dir.js';
-import type { RawPackage } from './manifests/raw-package.js';
+import type { RawPackage, StoredPackage } from './manifests/raw-package.js';
 import { buildPackage, type ModeOption } from './graph.js';
 import type { Bundle, Catalog, Package } from './model.js';
 import { ProblemList } from './problems.js';
@@ -18,6 +18,11 @@ export interface LoadOptions {
   mode?: ModeOption;
   /** Bundle folders unpacked from bundle images: folder → image reference (stored as bundlepath). */
   bundleImages?: ReadonlyMap<string, string>;
+  /**
+   * Packages the database being added to holds already. Bundles of such a package extend it (opm's
+   * `registry add -b`); a package-manifest folder of it replaces it whole, with a warning.
+   */
+  stored?: ReadonlyMap<string, StoredPackage>;
 }
 
 export interface LoadResult {
@@ -56,7 +61,10 @@ export async function loadManifests(roots: readonly string[], options: LoadOptio
   const packages: Package[] = [];
   const notes: string[] = [];
   const warnings: string[] = [];
-  for (const raw of seen.values()) {
+  for (const seenRaw of seen.values()) {
+    const stored = options.stored?.get(seenRaw.name);
+    if (stored && seenRaw.packageFile) warnings.push(`package ${seenRaw.name} was in the database and is replaced by the package-manifest folder loaded now (its earlier bundles are not kept)`);
+    const raw = stored && !seenRaw.packageFile ? { ...seenRaw, stored } : seenRaw;
     const built = buildPackage(raw, options.mode ?? 'auto', problems);
     if (built.pkg) packages.push(built.pkg);
     notes.push(...built.notes);

@@ -67,7 +67,7 @@ export interface Channel {
 }
 
 /** How a package's channels were built from its bundles. */
-export type GraphMode = 'package-manifest' | 'replaces' | 'semver';
+export type GraphMode = 'package-manifest' | 'replaces' | 'semver' | 'semver-skippatch';
 
 export interface Package {
   readonly name: string;
@@ -75,6 +75,11 @@ export interface Package {
   readonly channels: readonly Channel[];
   readonly bundles: readonly Bundle[];
   readonly mode: GraphMode;
+  /**
+   * Bundles already in the database that the channels use too: the package is extended (its stored
+   * bundles kept, its channels rebuilt over old and new), not replaced. Absent for a package loaded whole.
+   */
+  readonly storedBundles?: readonly string[];
   /** Where the package was read from (folder or file), for messages. */
   readonly source: string;
 }

@@ -5,8 +5,14 @@
  */
 import semver from 'semver';
 
+/**
+ * The version as Go's blang/semver (opm's parser) reads it, or undefined. node-semver alone is more
+ * lenient: it takes a leading `v` or `=` and surrounding blanks, which opm refuses.
+ */
 export function parseBundleVersion(version: string): semver.SemVer | undefined {
-  return semver.parse(version === '' ? '0.0.0-z' : version, { loose: false }) ?? undefined;
+  if (version === '') return semver.parse('0.0.0-z') ?? undefined;
+  if (!/^[0-9]/.test(version) || /\s/.test(version)) return undefined;
+  return semver.parse(version, { loose: false }) ?? undefined;
 }
 
 export function compareBundleVersions(a: semver.SemVer, b: semver.SemVer): number {

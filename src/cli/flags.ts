@@ -18,8 +18,8 @@ export const optionalFromDirFlag = Flags.string({ description: FROM_DIR_DESCRIPT
 export const modeFlag = Flags.option({
   char: 'm',
   description:
-    'How channels of bundle-folder packages are built: replaces (head = highest version, entries along replaces/skips), semver (entries ordered by version), or auto: replaces where that graph reaches every bundle, semver otherwise.',
-  options: ['auto', 'replaces', 'semver'] as const,
+    'How channels of bundle packages are built, as opm --mode: replaces (head = highest version, entries along replaces/skips), semver (entries ordered by version), semver-skippatch (semver, and each bundle also skips the lower patch versions of its major.minor), or auto (ferry\'s default): replaces where that graph reaches every bundle, semver otherwise.',
+  options: ['auto', 'replaces', 'semver', 'semver-skippatch'] as const,
   default: 'auto' as const,
 })();
 

@@ -38,7 +38,7 @@ export async function initializeDatabase(manifestsDir: string, database: string)
 
 /** `opm registry add -b REFS -d DB --mode MODE` over plain HTTP (the test registry). */
 export async function opmRegistryAdd(database: string, bundles: readonly string[], mode: 'replaces' | 'semver' | 'semver-skippatch'): Promise<RunResult> {
-  return runChecked(opmBin, ['registry', 'add', '-b', bundles.join(','), '-d', database, '--mode', mode, '-c', 'none', '--skip-tls', '--use-http'], { timeoutMs: 300_000 });
+  return runChecked(opmBin, ['registry', 'add', '-b', bundles.join(','), '-d', database, '--mode', mode, '-c', 'none', '--use-http'], { timeoutMs: 300_000 });
 }
 
 /** `opm render SOURCE -o json`, parsed into its objects (in opm's order). */

@@ -23,4 +23,24 @@ export interface RawPackage {
   readonly source: string;
   readonly packageFile?: PackageFile;
   readonly bundles: readonly Bundle[];
+  /** The package as the database holds it already, when bundles are added to it. */
+  readonly stored?: StoredPackage;
+}
+
+/** A bundle already in the database, as the channel graph sees it. */
+export interface StoredNode {
+  readonly name: string;
+  readonly version: string;
+  readonly replaces: string;
+  readonly skips: readonly string[];
+  /** Channels it has entries in (channel_entry is authoritative, as in opm). */
+  readonly channels: readonly string[];
+  /** The package's current default channel (opm hands it to every stored bundle). */
+  readonly defaultChannelAnnotation?: string;
+}
+
+export interface StoredPackage {
+  /** The database, for messages. */
+  readonly source: string;
+  readonly nodes: readonly StoredNode[];
 }

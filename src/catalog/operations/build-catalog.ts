@@ -12,13 +12,14 @@ import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
 import type { ModeOption } from '../graph.js';
-import { loadManifests } from '../load.js';
+import { loadManifests, type LoadResult } from '../load.js';
 import { downloadAppRegistry, type DownloadAppRegistryOptions } from '../appregistry/index.js';
 import { buildCatalogImage, type BuiltCatalogImage } from '../image/build-catalog-image.js';
 import { readCatalogImage } from '../image/read-catalog-image.js';
 import { unpackBundleImages } from '../image/unpack-bundle-images.js';
 import { createDatabase, openDatabase, saveDatabase } from '../sqlite/database.js';
 import { CatalogQueries } from '../sqlite/queries.js';
+import { readStoredPackages } from '../sqlite/stored-packages.js';
 import { writePackages } from '../sqlite/writer.js';
 import { summarize, type CatalogSummary } from './summary.js';
 
@@ -81,24 +82,21 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
     const bundleImages = options.bundles?.length ? await unpackBundleImages(options.bundles, path.join(work, 'bundles'), stores, signal) : new Map<string, string>();
     const appRegistryRoots = options.appRegistry ? (await downloadAppRegistry({ ...options.appRegistry, ...signal }, path.join(work, 'appregistry'))).roots : [];
     const roots = [...(options.fromDirs ?? []), ...appRegistryRoots, ...bundleImages.keys()];
-    const loaded = roots.length > 0 ? await loadManifests(roots, { mode: options.mode ?? 'auto', bundleImages }) : { catalog: { packages: [] }, notes: [], warnings: [] };
     const started = options.fromDb !== undefined || options.fromIndex !== undefined;
     const { db } = started ? await openDatabase(database) : { db: await createDatabase() };
     let catalogPackages: string[];
-    const replaced: string[] = [];
+    let loaded: LoadResult;
     try {
-      const before = new Set(new CatalogQueries(db).listPackages());
-      for (const pkg of loaded.catalog.packages) if (before.has(pkg.name)) replaced.push(pkg.name);
-      writePackages(db, loaded.catalog.packages);
+      const stored = readStoredPackages(db, options.fromDb ?? options.fromIndex ?? database);
+      loaded = roots.length > 0 ? await loadManifests(roots, { mode: options.mode ?? 'auto', bundleImages, stored }) : { catalog: { packages: [] }, notes: [], warnings: [] };
+      writePackages(db, loaded.catalog.packages, { mode: options.mode ?? 'auto' });
       catalogPackages = new CatalogQueries(db).listPackages().sort();
       if (started) db.exec('VACUUM');
       await saveDatabase(db, output);
     } finally {
       db.close();
     }
-    // Unlike opm index add, a package loaded again replaces the starting catalog's package whole.
-    const replacedWarnings = replaced.map((name) => `package ${name} was in the starting catalog and is replaced by the one loaded now (its earlier bundles are not kept)`);
-    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: [...loaded.warnings, ...replacedWarnings] };
+    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: loaded.warnings };
     if (options.destination === undefined) return { ...base, database: output };
     const image = await buildCatalogImage({
       database,

@@ -1,11 +1,19 @@
 /**
- * Changing an existing database: add packages from manifests (replacing packages of the same name),
+ * Changing an existing database: add packages from manifests or bundle images (bundles extend a
+ * package already there, as opm registry add -b; a package-manifest folder replaces it),
  * remove packages, prune to a keep list. The file is read into memory (migrated to schema 13 when
  * older), changed there, and written back atomically only when everything succeeded.
  */
-import { NotFoundError } from '../../errors.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { NotFoundError, UsageError } from '../../errors.js';
+import type { RegistryOptions } from '../../oci/registry/client.js';
+import { StoreSet } from '../../oci/store-set.js';
 import type { ModeOption } from '../graph.js';
-import { loadManifests } from '../load.js';
+import { unpackBundleImages } from '../image/unpack-bundle-images.js';
+import { loadManifests, type LoadResult } from '../load.js';
+import { readStoredPackages } from '../sqlite/stored-packages.js';
 import { openDatabase, saveDatabase, type Database } from '../sqlite/database.js';
 import { CatalogQueries } from '../sqlite/queries.js';
 import { removePackages } from '../sqlite/remove.js';
@@ -40,10 +48,35 @@ export interface AddResult extends ChangeResult, CatalogSummary {
   warnings: string[];
 }
 
-export async function addToDatabase(options: { database: string; fromDirs: readonly string[]; mode?: ModeOption }): Promise<AddResult> {
-  const loaded = await loadManifests(options.fromDirs, { mode: options.mode ?? 'auto' });
-  const result = await change(options.database, (db) => writePackages(db, loaded.catalog.packages));
-  return { ...result, ...summarize(loaded.catalog), notes: loaded.notes, warnings: loaded.warnings };
+export interface AddOptions {
+  database: string;
+  fromDirs?: readonly string[];
+  /** Bundle images to pull and add (their packages extended when already in the database, as opm registry add -b). */
+  bundles?: readonly string[];
+  mode?: ModeOption;
+  source?: RegistryOptions;
+  signal?: AbortSignal;
+}
+
+export async function addToDatabase(options: AddOptions): Promise<AddResult> {
+  const work = await mkdtemp(path.join(tmpdir(), 'ferry-add-'));
+  const stores = new StoreSet(options.source ? { source: options.source } : {});
+  try {
+    const signal = options.signal ? { signal: options.signal } : {};
+    const bundleImages = options.bundles?.length ? await unpackBundleImages(options.bundles, path.join(work, 'bundles'), stores, signal) : new Map<string, string>();
+    const roots = [...(options.fromDirs ?? []), ...bundleImages.keys()];
+    if (roots.length === 0) throw new UsageError('nothing to add: give --from-dir or --bundles');
+    const mode = options.mode ?? 'auto';
+    let loaded: LoadResult = { catalog: { packages: [] }, notes: [], warnings: [] };
+    const result = await change(options.database, async (db) => {
+      loaded = await loadManifests(roots, { mode, bundleImages, stored: readStoredPackages(db, options.database) });
+      writePackages(db, loaded.catalog.packages, { mode });
+    });
+    return { ...result, ...summarize(loaded.catalog), notes: loaded.notes, warnings: loaded.warnings };
+  } finally {
+    await stores.close();
+    await rm(work, { recursive: true, force: true });
+  }
 }
 
 export async function removeFromDatabase(options: { database: string; packages: readonly string[] }): Promise<ChangeResult> {

@@ -4,6 +4,7 @@
  * failure leaves the database as it was.
  */
 import { csvImages, providedApis, requiredApis } from '../csv.js';
+import type { ModeOption } from '../graph.js';
 import type { Bundle, GroupVersionKind, Package } from '../model.js';
 import { goJson } from '../../util/go-json.js';
 import { InvalidInputError, type Problem } from '../../errors.js';
@@ -56,18 +57,32 @@ class Statements {
   }
 }
 
-/** Adds packages, replacing any package of the same name already in the database. */
-export function writePackages(db: Database, packages: readonly Package[]): void {
+export interface WriteOptions {
+  /**
+   * The mode the user asked for. After an explicit semver or semver-skippatch load, opm clears `csv`
+   * and `bundle` of every image-loaded bundle that heads no channel, in the whole database; ferry
+   * does the same then, and otherwise only for the packages it built in a semver mode.
+   */
+  mode?: ModeOption;
+}
+
+/**
+ * Adds packages. A package already in the database is extended when it carries `storedBundles` (its
+ * bundles are kept and its channels rewritten), else replaced whole.
+ */
+export function writePackages(db: Database, packages: readonly Package[], options: WriteOptions = {}): void {
   const sql = new Statements(db);
   db.exec('BEGIN');
   try {
     const existing = new Set(
       (db.exec('SELECT name FROM package')[0]?.values ?? []).map((r) => r[0] as string),
     );
-    const replaced = packages.filter((p) => existing.has(p.name)).map((p) => p.name);
+    const replaced = packages.filter((p) => existing.has(p.name) && p.storedBundles === undefined).map((p) => p.name);
     if (replaced.length > 0) removePackages(db, replaced, { inTransaction: true });
+    for (const pkg of packages.filter((p) => existing.has(p.name) && p.storedBundles !== undefined)) removeChannels(sql, pkg.name);
     checkNoNameClash(db, packages);
     for (const pkg of packages) writePackage(sql, pkg);
+    clearNonHeadBundles(sql, packages, options.mode);
     db.exec('COMMIT');
   } catch (err) {
     db.exec('ROLLBACK');
@@ -89,6 +104,27 @@ function checkNoNameClash(db: Database, packages: readonly Package[]): void {
     }
   }
   if (problems.length > 0) throw new InvalidInputError(problems);
+}
+
+/** The package row, its channels and entries (rebuilt next), as opm's rmPackage before AddPackageChannels. */
+function removeChannels(sql: Statements, name: string): void {
+  sql.run('DELETE FROM package WHERE name = ?', [name]);
+  sql.run('DELETE FROM channel WHERE package_name = ?', [name]);
+  sql.run('DELETE FROM channel_entry WHERE package_name = ?', [name]);
+}
+
+const CLEAR_NON_HEAD = "UPDATE operatorbundle SET bundle = NULL, csv = NULL WHERE bundlepath != '' AND name NOT IN (SELECT head_operatorbundle_name FROM channel)";
+
+/** opm's ClearNonHeadBundles after a semver-mode load (see WriteOptions.mode). */
+function clearNonHeadBundles(sql: Statements, packages: readonly Package[], mode: ModeOption | undefined): void {
+  if (mode === 'semver' || mode === 'semver-skippatch') {
+    sql.run(CLEAR_NON_HEAD, []);
+    return;
+  }
+  for (const pkg of packages) {
+    if (pkg.mode !== 'semver' && pkg.mode !== 'semver-skippatch') continue;
+    for (const name of [...pkg.bundles.map((b) => b.name), ...(pkg.storedBundles ?? [])]) sql.run(`${CLEAR_NON_HEAD} AND name = ?`, [name]);
+  }
 }
 
 function writePackage(sql: Statements, pkg: Package): void {

@@ -66,6 +66,6 @@ export default class RegistryBuild extends FerryCommand<BuildCatalogResult> {
       this.info(`${r.catalogPackages.length} packages in the catalog (${r.packages} loaded, ${r.bundles} bundles); on ${r.image.base.reference}${r.image.platforms.length ? ` (${r.image.platforms.join(', ')})` : ''}`);
       return;
     }
-    this.log(`wrote ${r.database}: ${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles`);
+    this.log(`wrote ${r.database}: ${r.catalogPackages.length} packages in the catalog; loaded now: ${r.packages} packages, ${r.channels} channels, ${r.bundles} bundles`);
   }
 }
