@@ -121,10 +121,16 @@ INSERT INTO related_image VALUES ('quay.io/coreos/etcd-operator@sha256:db563baa8
     ]);
   });
 
-  it('lists images for the catalog and for one bundle', async () => {
-    assert.equal((await listDatabaseImages({ database: file })).images.length, 3);
+  it('lists images for the catalog and for one bundle, bundle images included though related_image lacks one', async () => {
+    assert.deepEqual((await listDatabaseImages({ database: file })).images, [
+      'quay.io/coreos/etcd-operator@sha256:c0301e4686c3ed4206e370b42de5a3bd2229b9fb4906cf85f3f30650424abec2',
+      'quay.io/coreos/etcd-operator@sha256:db563baa8194fcfe39d1df744ed70024b0f1f9e9b55b5923c2f3a413c44dc6b8',
+      'quay.io/example/etcd-bundle:0.9.0',
+      'quay.io/example/etcd-bundle:0.9.2',
+    ]);
     assert.deepEqual((await listDatabaseImages({ database: file, bundle: 'etcdoperator.v0.9.0' })).images, [
       'quay.io/coreos/etcd-operator@sha256:db563baa8194fcfe39d1df744ed70024b0f1f9e9b55b5923c2f3a413c44dc6b8',
+      'quay.io/example/etcd-bundle:0.9.0',
     ]);
   });
 
@@ -145,6 +151,8 @@ INSERT INTO related_image VALUES ('quay.io/coreos/etcd-operator@sha256:db563baa8
       ['olm.gvk', '{"group":"etcd.database.coreos.com","kind":"EtcdCluster","version":"v1beta2"}'],
     ]);
     assert.deepEqual(rows('PRAGMA foreign_key_check'), []);
+    // opm's migration 007 adds the api cleanup triggers; a migrated database has them like a fresh one.
+    assert.deepEqual(rows("SELECT name FROM sqlite_master WHERE type = 'trigger' ORDER BY name"), [['api_provider_cleanup'], ['api_requirer_cleanup']]);
     db.close();
   });
 

@@ -58,6 +58,9 @@ const MIGRATIONS: Record<number, Migration> = {
   },
   7: (db) => {
     db.exec('ALTER TABLE operatorbundle ADD COLUMN replaces TEXT; ALTER TABLE operatorbundle ADD COLUMN skips TEXT;');
+    // opm's migration 007 also adds the triggers that drop an api row when its last provider or requirer goes.
+    db.exec(schemaStatement('CREATE TRIGGER api_provider_cleanup'));
+    db.exec(schemaStatement('CREATE TRIGGER api_requirer_cleanup'));
     for (const name of queryColumn<string>(db, 'SELECT DISTINCT name FROM operatorbundle WHERE name IS NOT NULL')) {
       const replaced = queryColumn<string | null>(
         db,

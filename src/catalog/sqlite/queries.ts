@@ -50,11 +50,16 @@ export class CatalogQueries {
     return queryColumn<string | null>(this.db, 'SELECT default_channel FROM package WHERE name=?', [packageName])[0] ?? '';
   }
 
-  /** Every (image, bundle) pair, for reporting which bundle names an image. */
+  /**
+   * Every (image, bundle) pair a cluster pulls: the related images and every non-empty bundle path
+   * (older databases do not list bundle images in related_image, yet an index installs from them).
+   */
   listImagesWithBundles(): { image: string; bundle: string }[] {
     return queryRows<{ image: string; operatorbundle_name: string }>(
       this.db,
-      'SELECT DISTINCT image, operatorbundle_name FROM related_image ORDER BY image, operatorbundle_name',
+      `SELECT image, operatorbundle_name FROM related_image
+       UNION SELECT bundlepath, name FROM operatorbundle WHERE bundlepath IS NOT NULL AND bundlepath != ''
+       ORDER BY 1, 2`,
     ).map((r) => ({ image: r.image, bundle: r.operatorbundle_name }));
   }
 }
