@@ -227,6 +227,6 @@ describe('starting catalogs', () => {
     const r = await ferryAsync(['registry', 'build', '--from-db', database, '--from-dir', PACKAGES[0]!, '--db-only', '--save', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k', 'etcd']);
-    assert.ok(r.json!.warnings.some((w: string) => /package argocd-operator was in the starting catalog and is replaced/.test(w)));
+    assert.ok(r.json!.warnings.some((w: string) => /package argocd-operator was in the database and is replaced by the package-manifest folder/.test(w)));
   });
 });
