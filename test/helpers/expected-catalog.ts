@@ -1,5 +1,5 @@
 /**
- * What a folder of operator manifests must load as, in the shape of ../shared/corpus/expected.json
+ * What a folder of operator manifests must load as, in the shape of the shared corpus's expected.json
  * (the fields the tests read), and the load checks both suites run over such a folder: the main suite
  * over the synthetic corpus (helpers/synthetic-corpus.ts), the conformance suite over the shared one.
  */

@@ -403,3 +403,8 @@ export function writeSyntheticCorpus(): SyntheticCorpus {
     bundleDir: (name) => path.join(root, 'bundles', name),
   };
 }
+
+/** What the synthetic package-manifest folders load as, keyed `package-manifests/<name>` (without writing anything). */
+export function expectedSyntheticPackageManifests(): ExpectedCatalog {
+  return { packages: Object.fromEntries(SYNTHETIC_PACKAGE_MANIFESTS.map((p) => [`package-manifests/${p.name}`, expectedPackageManifest(p)])) };
+}
