@@ -570,7 +570,7 @@ describe('splitting objects by YAML size', () => {
 });
 
 // That each committed schema equals its derivation from the real CRDs is checked by the conformance
-// suite (test/conformance/crd-schemas.test.ts), which has ../shared/reference/crds.
+// suite (test/conformance/crd-schemas.test.ts), which has the reference CRDs.
 describe('schemas derived from the CRDs', () => {
   it('keep the CRD constraints: enums, patterns, required, int32 bounds, list sets; constrain apiVersion and kind', () => {
     const idms = JSON.parse(readFileSync(path.join(repoRoot, 'schemas', 'imagedigestmirrorset.schema.json'), 'utf8'));

@@ -20,7 +20,7 @@ function sqlite3(db: string, sql: string): string {
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
 }
 
-// That the schema is exactly opm's (sqlite3 .schema against ../shared/reference/opm-schema-13.sql) is
+// That the schema is exactly opm's (sqlite3 .schema against the reference opm-schema-13.sql) is
 // checked by the conformance suite (test/conformance/sqlite-database-corpus.test.ts).
 describe('written database', () => {
   let db: string;

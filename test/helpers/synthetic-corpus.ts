@@ -1,6 +1,6 @@
 /**
- * A synthetic operator corpus, written by the tests for the main suite (which must not need
- * ../shared): the same layout as the shared corpus (package-manifests/<pkg>/, bundles/<pkg>/<version>/)
+ * A synthetic operator corpus, written by the tests for the main suite (which must pass on a fresh
+ * clone with no shared corpus beside it): the same layout as the shared corpus (package-manifests/<pkg>/, bundles/<pkg>/<version>/)
  * and the shapes that matter in it, each in a small package made for the purpose:
  *
  * - kv: nested package manifest, three channels, a folder holding two CSVs (one in a file not named
