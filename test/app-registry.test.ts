@@ -1,7 +1,7 @@
 /**
  * The App Registry client end to end against a local server speaking the protocol (see
- * helpers/app-registry-server.ts), with real operators from ../shared/corpus: nested and flattened
- * blobs download, extract and load with loadManifests as expected.json says; pinned releases are
+ * helpers/app-registry-server.ts), with synthetic operators (helpers/synthetic-app-registry.ts): nested
+ * and flattened blobs download, extract and load with loadManifests as expected; pinned releases are
  * taken; wrong or missing tokens, unreachable endpoints, bad digests, escaping tar entries and empty
  * namespaces fail with the right exit codes, never print the token, and leave nothing behind.
  */
@@ -19,33 +19,10 @@ import { ArchiveError } from '../src/oci/archive/tar-header.js';
 import { loadManifests } from '../src/catalog/load.js';
 import { ExitCode, FerryError } from '../src/errors.js';
 import { IntegrityError } from '../src/oci/digest.js';
-import { DEFAULT_APP_REGISTRY_PACKAGES, startAppRegistryServer, type AppRegistryServer, type ServedPackageSpec, type Tamper } from './helpers/app-registry-server.js';
-import { removeOnExit } from './helpers/cleanup.js';
-import { tempDir } from './helpers/paths.js';
-import { corpusDir } from './conformance/shared-paths.js';
-
-interface ExpectedPackage {
-  packageName: string;
-  defaultChannel: string | null;
-  defaultChannelImplied?: string;
-  channels: Record<string, { head: string; members: string[] }>;
-  csvNames: string[];
-}
-const expected = JSON.parse(readFileSync(path.join(corpusDir, 'expected.json'), 'utf8')) as { packages: Record<string, ExpectedPackage> };
-
-/** A fresh, empty working folder inside its own parent (so "outside the working folder" can be checked). */
-function workDir(): { parent: string; dir: string } {
-  const parent = tempDir('ferry-appregistry-');
-  removeOnExit(parent);
-  const dir = path.join(parent, 'work');
-  mkdirSync(dir);
-  return { parent, dir };
-}
-
-/** Every path under `dir`, relative, sorted. */
-function tree(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split(path.sep).join('/')).sort();
-}
+import { checkNamespaceDownload, tree, workDir } from './helpers/app-registry-checks.js';
+import { startAppRegistryServer, type AppRegistryServer, type ServedPackageSpec, type Tamper } from './helpers/app-registry-server.js';
+import { syntheticAppRegistryPackages } from './helpers/synthetic-app-registry.js';
+import { expectedSyntheticPackageManifests } from './helpers/synthetic-corpus.js';
 
 async function rejection(promise: Promise<unknown>): Promise<FerryError> {
   try {
@@ -58,7 +35,7 @@ async function rejection(promise: Promise<unknown>): Promise<FerryError> {
 }
 
 function spec(repo: string, tamper?: Tamper): ServedPackageSpec {
-  const s = DEFAULT_APP_REGISTRY_PACKAGES.find((p) => p.repo === repo);
+  const s = syntheticAppRegistryPackages().find((p) => p.repo === repo);
   assert.ok(s, repo);
   return { ...s, ...(tamper ? { tamper } : {}) };
 }
@@ -81,130 +58,69 @@ describe('App Registry download', () => {
     await server.stop();
   });
 
-  it('downloads a namespace of nested and flattened packages that loadManifests loads as expected.json says', async () => {
-    const { dir } = workDir();
-    server.reset();
-    const events: AppRegistryProgress[] = [];
-    const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, onProgress: (e) => events.push(e) }, dir);
-
-    // What came down: every repository at its default release, with the digest the server advertised.
-    assert.deepEqual(
-      result.packages.map((p) => [p.name, p.release, p.layout, p.digest]),
-      server.packages.map((p) => [p.repo, p.defaultRelease, p.layout, `sha256:${p.releases.find((r) => r.release === p.defaultRelease)!.digest}`]),
-    );
-    assert.deepEqual(result.roots, server.packages.map((p) => path.join(dir, p.repo)));
-    assert.deepEqual(new Set(server.packages.map((p) => p.layout)), new Set(['nested', 'flattened']));
-    // Nothing else in the working folder: no temp files or staging folders left.
-    assert.deepEqual(readdirSync(dir).sort(), server.packages.map((p) => p.repo).sort());
-
-    for (const served of server.packages) {
-      const pkgDir = path.join(dir, served.repo);
-      if (served.layout === 'flattened') {
-        assert.deepEqual(readdirSync(pkgDir), ['bundle.yaml'], `${served.repo} holds the one flattened YAML`);
-      } else {
-        // The nested tar's package folder tree, byte for byte as in the corpus.
-        const corpusPkg = path.join(corpusDir, 'package-manifests', served.corpus);
-        const files = tree(corpusPkg);
-        const extracted = tree(path.join(pkgDir, served.repo));
-        assert.deepEqual(extracted, files, `${served.repo} extracted as in the corpus`);
-        for (const f of files.filter((x) => x.endsWith('.yaml'))) {
-          assert.ok(readFileSync(path.join(pkgDir, served.repo, f)).equals(readFileSync(path.join(corpusPkg, f))), `${served.repo}/${f} unchanged`);
-        }
-      }
-    }
-
-    // The loader reads every package as expected.json describes it.
-    const loaded = await loadManifests(result.roots);
-    const byName = new Map(loaded.catalog.packages.map((p) => [p.name, p]));
-    assert.deepEqual([...byName.keys()].sort(), server.packages.map((p) => p.packageName).sort());
-    for (const served of server.packages) {
-      const exp = expected.packages[`package-manifests/${served.corpus}`];
-      assert.ok(exp, `expected.json has ${served.corpus}`);
-      const pkg = byName.get(exp.packageName)!;
-      assert.equal(pkg.defaultChannel, exp.defaultChannel ?? exp.defaultChannelImplied, `${served.repo} default channel`);
-      assert.deepEqual(
-        Object.fromEntries(pkg.channels.map((c) => [c.name, c.head])),
-        Object.fromEntries(Object.entries(exp.channels).map(([name, c]) => [name, c.head])),
-        `${served.repo} channel heads`,
-      );
-      // Nested: every CSV of the folder is a bundle. Flattened: the CSVs the channels reach.
-      const expectedBundles = served.layout === 'nested' ? exp.csvNames : [...new Set(Object.values(exp.channels).flatMap((c) => c.members))].filter((n) => exp.csvNames.includes(n));
-      assert.deepEqual(pkg.bundles.map((b) => b.name).sort(), [...expectedBundles].sort(), `${served.repo} bundles`);
-      assert.equal(pkg.bundles.length, exp.csvNames.length, `${served.repo} bundle count`);
-    }
-
-    // The protocol as the spec has it: listing query, token verbatim on every request, Accept headers.
-    const listing = server.requests.find((r) => r.path === '/cnr/api/v1/packages')!;
-    assert.deepEqual(listing.query, { media_type: 'helm', namespace: server.namespace });
-    assert.equal(listing.accept, 'application/json');
-    assert.ok(server.requests.every((r) => r.authorization === server.token && r.status === 200));
-    const blobs = server.requests.filter((r) => r.path.includes('/blobs/sha256/'));
-    assert.equal(blobs.length, server.packages.length);
-    assert.ok(blobs.every((r) => r.accept === 'application/x-gzip'));
-    // Progress: one listing event, then start/done per package; no event carries the token.
-    assert.deepEqual(events.filter((e) => e.type === 'package-done').map((e) => (e as { name: string }).name), server.packages.map((p) => p.repo));
-    assert.ok(!JSON.stringify(events).includes(server.token!));
+  it('downloads a namespace of nested and flattened packages that loadManifests loads as expected', async () => {
+    await checkNamespaceDownload(server, expectedSyntheticPackageManifests());
   });
 
   it('keeps flattened files byte for byte, also when their data keys lie beyond the first 64 KiB (CRDs first)', async () => {
     const { dir } = workDir();
-    const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['kubeturbo', 'dell-csi-operator'] }, dir);
+    const result = await downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['turbo', 'bigcrd'] }, dir);
     const served = (repo: string): string => server.packages.find((p) => p.repo === repo)!.releases[0]!.flattened!;
-    assert.equal(readFileSync(path.join(dir, 'kubeturbo', 'bundle.yaml'), 'utf8'), served('kubeturbo'));
-    // As served, dell-csi-operator's CRDs (over 64 KiB) come first; the loader still finds the file.
-    assert.ok(served('dell-csi-operator').indexOf('clusterServiceVersions:') > 64 * 1024);
-    assert.equal(readFileSync(path.join(dir, 'dell-csi-operator', 'bundle.yaml'), 'utf8'), served('dell-csi-operator'));
+    assert.equal(readFileSync(path.join(dir, 'turbo', 'bundle.yaml'), 'utf8'), served('turbo'));
+    // As served, bigcrd's CRDs (over 64 KiB) come first; the loader still finds the file.
+    assert.ok(served('bigcrd').indexOf('clusterServiceVersions:') > 64 * 1024);
+    assert.equal(readFileSync(path.join(dir, 'bigcrd', 'bundle.yaml'), 'utf8'), served('bigcrd'));
     const loaded = await loadManifests(result.roots);
-    assert.deepEqual(loaded.catalog.packages.map((p) => [p.name, p.bundles.length]), [['dell-csi-operator', 5], ['kubeturbo', 6]]);
+    assert.deepEqual(loaded.catalog.packages.map((p) => [p.name, p.bundles.length]), [['bigcrd', 5], ['turbo', 6]]);
   });
 
   it('takes a pinned release (repo:release) and the default release of an unpinned repository', async () => {
     const { dir } = workDir();
     server.reset();
     const result = await downloadAppRegistry(
-      { endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['sealed-secrets-operator-helm:0.0.1', 'lib-bucket-provisioner:1.0.0', 'etcd'] },
+      { endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['two-release:0.0.1', 'bucket:1.0.0', 'kv'] },
       dir,
     );
     const digestOf = (repo: string, release: string): string => `sha256:${server.packages.find((p) => p.repo === repo)!.releases.find((r) => r.release === release)!.digest}`;
     assert.deepEqual(
       result.packages.map((p) => [p.name, p.release, p.layout, p.digest]),
       [
-        ['etcd', '0.9.2', 'nested', digestOf('etcd', '0.9.2')],
-        ['sealed-secrets-operator-helm', '0.0.1', 'nested', digestOf('sealed-secrets-operator-helm', '0.0.1')],
-        ['lib-bucket-provisioner', '1.0.0', 'flattened', digestOf('lib-bucket-provisioner', '1.0.0')],
+        ['kv', '0.9.2', 'nested', digestOf('kv', '0.9.2')],
+        ['two-release', '0.0.1', 'nested', digestOf('two-release', '0.0.1')],
+        ['bucket', '1.0.0', 'flattened', digestOf('bucket', '1.0.0')],
       ],
     );
-    assert.deepEqual(readdirSync(dir).sort(), ['etcd', 'lib-bucket-provisioner', 'sealed-secrets-operator-helm']);
+    assert.deepEqual(readdirSync(dir).sort(), ['bucket', 'kv', 'two-release']);
     const loaded = await loadManifests(result.roots);
     const summary = Object.fromEntries(loaded.catalog.packages.map((p) => [p.name, { heads: p.channels.map((c) => `${c.name}=${c.head}`), bundles: p.bundles.map((b) => b.name).sort() }]));
     assert.deepEqual(summary, {
-      etcd: { heads: ['alpha=etcdoperator.v0.9.2', 'beta=etcdoperator.v0.9.0', 'stable=etcdoperator.v0.9.2'], bundles: ['etcdoperator.v0.6.1', 'etcdoperator.v0.9.0', 'etcdoperator.v0.9.2'] },
-      'lib-bucket-provisioner': { heads: ['alpha=lib-bucket-provisioner.v1.0.0'], bundles: ['lib-bucket-provisioner.v1.0.0'] },
-      'sealed-secrets-operator-helm': { heads: ['alpha=sealed-secrets-operator-helm.v0.0.1'], bundles: ['sealed-secrets-operator-helm.v0.0.1'] },
+      kv: { heads: ['alpha=kv-operator.v0.9.2', 'beta=kv-operator.v0.9.0', 'stable=kv-operator.v0.9.2'], bundles: ['kv-operator.v0.6.1', 'kv-operator.v0.9.0', 'kv-operator.v0.9.2'] },
+      bucket: { heads: ['alpha=bucket.v1.0.0'], bundles: ['bucket.v1.0.0'] },
+      'two-release': { heads: ['alpha=two-release.v0.0.1'], bundles: ['two-release.v0.0.1'] },
     });
     const releasePaths = server.requests.filter((r) => r.path.endsWith('/helm')).map((r) => r.path);
     assert.deepEqual(releasePaths, [
-      `/cnr/api/v1/packages/${server.namespace}/etcd/0.9.2/helm`,
-      `/cnr/api/v1/packages/${server.namespace}/sealed-secrets-operator-helm/0.0.1/helm`,
-      `/cnr/api/v1/packages/${server.namespace}/lib-bucket-provisioner/1.0.0/helm`,
+      `/cnr/api/v1/packages/${server.namespace}/kv/0.9.2/helm`,
+      `/cnr/api/v1/packages/${server.namespace}/two-release/0.0.1/helm`,
+      `/cnr/api/v1/packages/${server.namespace}/bucket/1.0.0/helm`,
     ]);
   });
 
   it('fails with exit 5 on a pinned release or a package the namespace does not have, leaving nothing', async () => {
     const { dir } = workDir();
-    const noRelease = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['etcd', 'prometheus:9.9.9'] }, dir));
+    const noRelease = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['kv', 'metrics:9.9.9'] }, dir));
     assert.equal(noRelease.exitCode, ExitCode.notFound);
-    assert.match(noRelease.message, /prometheus has no release "9\.9\.9" \(releases: 0\.22\.2\)/);
-    assert.deepEqual(readdirSync(dir), [], 'etcd, downloaded first, is removed again');
+    assert.match(noRelease.message, /metrics has no release "9\.9\.9" \(releases: 0\.22\.2\)/);
+    assert.deepEqual(readdirSync(dir), [], 'kv, downloaded first, is removed again');
 
     const noPackage = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['no-such-operator:1.0.0'] }, dir));
     assert.equal(noPackage.exitCode, ExitCode.notFound);
-    assert.match(noPackage.message, /has no package no-such-operator \(it has: etcd, prometheus/);
+    assert.match(noPackage.message, /has no package no-such-operator \(it has: kv, metrics/);
     assert.deepEqual(readdirSync(dir), []);
   });
 
   it('fails with exit 4 on a wrong or missing token, saying to pass --auth-token and never printing the token', async () => {
-    const careless = await startAppRegistryServer({ echoAuthorization: true, packages: [spec('etcd')] });
+    const careless = await startAppRegistryServer({ echoAuthorization: true, packages: [spec('kv')] });
     try {
       const { dir } = workDir();
       const wrong = `basic ${Buffer.from('intruder:hunter2-not-the-token').toString('base64')}`;
@@ -246,12 +162,12 @@ describe('App Registry download', () => {
   });
 
   it('retries 5xx answers with backoff and then succeeds', async () => {
-    const flaky = await startAppRegistryServer({ failFirst: 2, packages: [spec('etcd')] });
+    const flaky = await startAppRegistryServer({ failFirst: 2, packages: [spec('kv')] });
     try {
       const { dir } = workDir();
       const events: AppRegistryProgress[] = [];
       const result = await downloadAppRegistry({ endpoint: flaky.url, namespace: flaky.namespace, authToken: flaky.token!, onProgress: (e) => events.push(e) }, dir);
-      assert.deepEqual(result.packages.map((p) => p.name), ['etcd']);
+      assert.deepEqual(result.packages.map((p) => p.name), ['kv']);
       assert.deepEqual(flaky.requests.map((r) => r.status), [503, 503, 200, 200, 200]);
       assert.deepEqual(events.filter((e) => e.type === 'retry').map((e) => (e as { reason: string }).reason), ['HTTP 503', 'HTTP 503']);
     } finally {
@@ -260,16 +176,16 @@ describe('App Registry download', () => {
   });
 
   it('fails with IntegrityError (exit 6) on a blob that does not match its digest, keeping nothing', async () => {
-    const bad = await startAppRegistryServer({ packages: [spec('etcd'), spec('kubeturbo', 'bad-digest')] });
+    const bad = await startAppRegistryServer({ packages: [spec('kv'), spec('turbo', 'bad-digest')] });
     try {
       const { dir } = workDir();
       const err = await rejection(downloadAppRegistry({ endpoint: bad.url, namespace: bad.namespace, authToken: bad.token! }, dir));
       assert.ok(err instanceof IntegrityError, `${err.name}: ${err.message}`);
       assert.equal(err.exitCode, ExitCode.integrity);
-      const digest = bad.packages.find((p) => p.repo === 'kubeturbo')!.releases[0]!.digest;
+      const digest = bad.packages.find((p) => p.repo === 'turbo')!.releases[0]!.digest;
       assert.ok(err.message.includes(`expected sha256:${digest}`), err.message);
-      assert.match(err.message, /kubeturbo/);
-      assert.deepEqual(readdirSync(dir), [], 'no temp blob, no extracted kubeturbo, and etcd (downloaded first) removed');
+      assert.match(err.message, /turbo/);
+      assert.deepEqual(readdirSync(dir), [], 'no temp blob, no extracted turbo, and kv (downloaded first) removed');
     } finally {
       await bad.stop();
     }
@@ -277,15 +193,15 @@ describe('App Registry download', () => {
 
   describe('refuses blobs whose tar would write outside the package folder (exit 3, nothing written)', () => {
     const cases: { tamper: Tamper; repo: string; reason: RegExp }[] = [
-      { tamper: 'escape', repo: 'etcd', reason: /has a "\.\." component/ },
-      { tamper: 'escape', repo: 'lib-bucket-provisioner', reason: /has a "\.\." component/ },
-      { tamper: 'absolute', repo: 'etcd', reason: /is an absolute path/ },
-      { tamper: 'symlink', repo: 'etcd', reason: /is a link to ".*etc\/passwd", outside the package folder/ },
-      { tamper: 'device', repo: 'etcd', reason: /is a device \(CharacterDevice\)/ },
+      { tamper: 'escape', repo: 'kv', reason: /has a "\.\." component/ },
+      { tamper: 'escape', repo: 'bucket', reason: /has a "\.\." component/ },
+      { tamper: 'absolute', repo: 'kv', reason: /is an absolute path/ },
+      { tamper: 'symlink', repo: 'kv', reason: /is a link to ".*etc\/passwd", outside the package folder/ },
+      { tamper: 'device', repo: 'kv', reason: /is a device \(CharacterDevice\)/ },
     ];
     for (const c of cases) {
       it(`${c.tamper} entry in ${c.repo}`, async () => {
-        const evil = await startAppRegistryServer({ packages: [spec('prometheus'), spec(c.repo, c.tamper)] });
+        const evil = await startAppRegistryServer({ packages: [spec('metrics'), spec(c.repo, c.tamper)] });
         try {
           const { parent, dir } = workDir();
           const served = evil.packages.find((p) => p.repo === c.repo)!;
@@ -306,7 +222,7 @@ describe('App Registry download', () => {
   });
 
   it('fails with "no manifests downloaded" (exit 5) for an empty or unknown namespace', async () => {
-    const empty = await startAppRegistryServer({ packages: [spec('etcd')], emptyNamespaces: ['nothing-here'] });
+    const empty = await startAppRegistryServer({ packages: [spec('kv')], emptyNamespaces: ['nothing-here'] });
     try {
       for (const namespace of ['nothing-here', 'never-created']) {
         const { dir } = workDir();
@@ -323,11 +239,11 @@ describe('App Registry download', () => {
 
   it('refuses to download into a working folder that already holds a package folder', async () => {
     const { dir } = workDir();
-    mkdirSync(path.join(dir, 'etcd'));
-    const err = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['etcd'] }, dir));
+    mkdirSync(path.join(dir, 'kv'));
+    const err = await rejection(downloadAppRegistry({ endpoint: server.url, namespace: server.namespace, authToken: server.token!, packages: ['kv'] }, dir));
     assert.equal(err.exitCode, ExitCode.usage);
-    assert.match(err.message, /already holds .*etcd/);
-    assert.deepEqual(tree(dir), ['etcd']);
+    assert.match(err.message, /already holds .*kv/);
+    assert.deepEqual(tree(dir), ['kv']);
   });
 });
 

@@ -7,31 +7,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { ferry, type CliRun } from './helpers/cli.js';
+import { ferry } from './helpers/cli.js';
 import { csvYaml, writeBundle, writePackageManifest } from './helpers/manifests.js';
 import { tempDir } from './helpers/paths.js';
-import { corpusDir } from './conformance/shared-paths.js';
-
-function build(root: string): { run: CliRun; out: string } {
-  const out = path.join(tempDir(), 'out');
-  const run = ferry(['registry', 'build', '--from-dir', root, '--db-only', '--save', out, '--json']);
-  return { run, out };
-}
-
-function assertRefused(root: string, expectations: { file: string; field?: string; message: RegExp }[]): void {
-  const { run, out } = build(root);
-  assert.equal(run.status, 3, run.stdout + run.stderr);
-  assert.equal(run.json?.status, 'error');
-  assert.equal(run.json?.error.code, 'INVALID_INPUT');
-  const problems = run.json?.error.problems as { file: string; field?: string; message: string }[];
-  for (const e of expectations) {
-    assert.ok(
-      problems.some((p) => p.file.endsWith(e.file) && (e.field === undefined || p.field === e.field) && e.message.test(p.message)),
-      `expected a problem in ${e.file} ${e.field ?? ''} matching ${e.message}; got ${JSON.stringify(problems, null, 1)}`,
-    );
-  }
-  assert.equal(existsSync(path.join(out, 'index.db')), false, 'no database is written');
-}
+import { assertRefused } from './helpers/refusal.js';
+import { SYNTHETIC_BUNDLE_PACKAGES, writeSyntheticBundlePackage } from './helpers/synthetic-corpus.js';
 
 describe('invalid input', () => {
   it('malformed YAML names the file, line and column', () => {
@@ -81,8 +61,10 @@ describe('invalid input', () => {
     assertRefused(bundles, [{ file: 'q', message: /2 channels \(a, b\) and no bundle names a default channel/ }]);
   });
 
-  it('the malformed dependencies.yaml of eventing-kogito', () => {
-    assertRefused(path.join(corpusDir, 'bundles', 'eventing-kogito'), [
+  it('a malformed dependencies.yaml in two bundles of a package', () => {
+    const root = tempDir();
+    const dir = writeSyntheticBundlePackage(path.join(root, 'broken-deps'), SYNTHETIC_BUNDLE_PACKAGES.find((p) => p.name === 'broken-deps')!);
+    assertRefused(dir, [
       { file: '1.1.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
       { file: '1.2.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
     ]);

@@ -1,6 +1,7 @@
 /**
- * registry build (catalog image) and registry images --from, on a real registry, with base images
- * made by umoci and everything checked by skopeo, umoci and sqlite3.
+ * registry build (catalog image) and registry images --from, on a real registry, with synthetic
+ * packages and bundles (helpers/synthetic-corpus), base images made by umoci and everything checked
+ * by skopeo, umoci and sqlite3.
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,10 +15,11 @@ import { ferryAsync } from './helpers/cli.js';
 import { runChecked } from './helpers/exec.js';
 import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './helpers/fixtures.js';
 import { tempDir } from './helpers/paths.js';
-import { corpusDir } from './conformance/shared-paths.js';
 import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import { writeSyntheticCorpus } from './helpers/synthetic-corpus.js';
 
-const PACKAGES = ['argocd-operator', 'camel-k', 'etcd'].map((p) => path.join(corpusDir, 'package-manifests', p));
+const corpus = writeSyntheticCorpus();
+const PACKAGES = ['flat', 'kv', 'metrics'].map((p) => corpus.packageDir(p));
 let layout: FixtureLayout;
 let registry: TestRegistry;
 let work: string;
@@ -146,8 +148,8 @@ describe('sources', () => {
     const versions = ['1.1.0', '1.10.0'];
     const refs: string[] = [];
     for (const v of versions) {
-      const ref = `${registry.host}/bundles/kiali:${v}`;
-      await pushUmociImage({ files: path.join(corpusDir, 'bundles', 'kiali', v), at: '/', labels: { 'operators.operatorframework.io.bundle.package.v1': 'kiali' }, destination: `docker://${ref}`, skopeoFlags: ['--dest-tls-verify=false'] });
+      const ref = `${registry.host}/bundles/bundled:${v}`;
+      await pushUmociImage({ files: path.join(corpus.bundleDir('bundled'), v), at: '/', labels: { 'operators.operatorframework.io.bundle.package.v1': 'bundled' }, destination: `docker://${ref}`, skopeoFlags: ['--dest-tls-verify=false'] });
       refs.push(ref);
     }
     const out = tempDir();
@@ -167,7 +169,7 @@ describe('sources', () => {
     const out = tempDir();
     const r = await ferryAsync(['registry', 'build', '--from-index', ref, '--from-dir', PACKAGES[1]!, '--db-only', '--save', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k']);
+    assert.deepEqual(r.json!.result.catalogPackages, ['flat', 'kv']);
   });
 });
 
@@ -226,7 +228,7 @@ describe('starting catalogs', () => {
     const out = tempDir();
     const r = await ferryAsync(['registry', 'build', '--from-db', database, '--from-dir', PACKAGES[0]!, '--db-only', '--save', out, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(r.json!.result.catalogPackages, ['argocd-operator', 'camel-k', 'etcd']);
-    assert.ok(r.json!.warnings.some((w: string) => /package argocd-operator was in the database and is replaced by the package-manifest folder/.test(w)));
+    assert.deepEqual(r.json!.result.catalogPackages, ['flat', 'kv', 'metrics']);
+    assert.ok(r.json!.warnings.some((w: string) => /package flat was in the database and is replaced by the package-manifest folder/.test(w)));
   });
 });

@@ -6,15 +6,16 @@ import { before, describe, it } from 'node:test';
 import { ferry } from './helpers/cli.js';
 import { writeBundle, writePackageManifest } from './helpers/manifests.js';
 import { tempDir } from './helpers/paths.js';
-import { corpusDir } from './conformance/shared-paths.js';
+import { fakeDigest, writeSyntheticCorpus } from './helpers/synthetic-corpus.js';
 
-const pm = (p: string): string => path.join(corpusDir, 'package-manifests', p);
+const corpus = writeSyntheticCorpus();
+const pm = (p: string): string => corpus.packageDir(p);
 
 describe('registry commands', () => {
   let db: string;
   before(() => {
     const out = tempDir();
-    const run = ferry(['registry', 'build', '--from-dir', `${pm('etcd')},${pm('prometheus')}`, '--db-only', '--save', out, '--json']);
+    const run = ferry(['registry', 'build', '--from-dir', `${pm('kv')},${pm('metrics')}`, '--db-only', '--save', out, '--json']);
     assert.equal(run.status, 0, run.stderr);
     assert.equal(run.json?.status, 'ok');
     assert.equal(run.json?.result.packages, 2);
@@ -23,25 +24,25 @@ describe('registry commands', () => {
   });
 
   it('add puts packages in, and replaces a package that is already there', () => {
-    let run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('strimzi-kafka-operator'), '--json']);
+    let run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('flat'), '--json']);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.json?.result.packagesAfter, ['etcd', 'prometheus', 'strimzi-kafka-operator']);
-    run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('etcd')]);
+    assert.deepEqual(run.json?.result.packagesAfter, ['flat', 'kv', 'metrics']);
+    run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('kv')]);
     assert.equal(run.status, 0, run.stderr);
-    const counts = execFileSync('sqlite3', [db, "SELECT count(*) FROM operatorbundle; SELECT count(*) FROM channel_entry WHERE package_name='etcd'; PRAGMA foreign_key_check;"], { encoding: 'utf8' });
+    const counts = execFileSync('sqlite3', [db, "SELECT count(*) FROM operatorbundle; SELECT count(*) FROM channel_entry WHERE package_name='kv'; PRAGMA foreign_key_check;"], { encoding: 'utf8' });
     assert.equal(counts, '10\n12\n');
   });
 
   it('list shows packages, channels and heads; --json gives the structure', () => {
     const human = ferry(['registry', 'list', '--database', db]);
     assert.equal(human.status, 0);
-    assert.match(human.stdout, /^etcd \(default channel alpha, 3 bundles\)\n  alpha \*: etcdoperator\.v0\.9\.2\n  beta: etcdoperator\.v0\.9\.0\n/m);
+    assert.match(human.stdout, /^kv \(default channel alpha, 3 bundles\)\n  alpha \*: kv-operator\.v0\.9\.2\n  beta: kv-operator\.v0\.9\.0\n/m);
     const json = ferry(['registry', 'list', '--database', db, '--json']);
-    const strimzi = json.json?.result.packages.find((p: { name: string }) => p.name === 'strimzi-kafka-operator');
-    assert.deepEqual(strimzi.channels, [
-      { name: 'alpha', head: 'strimzi-cluster-operator.v0.12.2' },
-      { name: 'beta', head: 'strimzi-cluster-operator.v0.12.1' },
-      { name: 'stable', head: 'strimzi-cluster-operator.v0.11.1' },
+    const flat = json.json?.result.packages.find((p: { name: string }) => p.name === 'flat');
+    assert.deepEqual(flat.channels, [
+      { name: 'alpha', head: 'flat-operator.v0.12.2' },
+      { name: 'beta', head: 'flat-operator.v0.12.1' },
+      { name: 'stable', head: 'flat-operator.v0.11.1' },
     ]);
   });
 
@@ -49,15 +50,14 @@ describe('registry commands', () => {
     const run = ferry(['registry', 'images', '--from-db', db]);
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.trim().split('\n');
-    assert.equal(lines.length, 12);
+    assert.equal(lines.length, 13);
     assert.deepEqual(lines, [...lines].sort());
-    assert.ok(lines.includes('docker.io/strimzi/operator:0.12.2'));
-    const one = ferry(['registry', 'images', '--from-db', db, '--bundle', 'etcdoperator.v0.9.2']);
-    assert.deepEqual(one.stdout.trim().split('\n'), [
-      'quay.io/coreos/etcd-operator@sha256:c0301e4686c3ed4206e370b42de5a3bd2229b9fb4906cf85f3f30650424abec2',
-      'quay.io/coreos/etcd@sha256:3816b6daf9b66d6ced6f0f966314e2d4f894982c6b1493061502f8c2bf86ac84',
-      'quay.io/coreos/etcd@sha256:49d3d4a81e0d030d3f689e7167f23e120abf955f7d08dbedf3ea246485acee9f',
-    ]);
+    assert.ok(lines.includes('docker.io/synthetic/flat-operator:0.12.2'));
+    const one = ferry(['registry', 'images', '--from-db', db, '--bundle', 'kv-operator.v0.9.2']);
+    assert.deepEqual(
+      one.stdout.trim().split('\n'),
+      [`quay.io/synthetic/kv-operator@${fakeDigest('kv-operator 0.9.2')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.10')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.13')}`].sort(),
+    );
     const missing = ferry(['registry', 'images', '--from-db', db, '--bundle', 'nope.v1']);
     assert.equal(missing.status, 5);
     assert.match(missing.stderr, /no bundle named nope\.v1/);
@@ -66,16 +66,16 @@ describe('registry commands', () => {
   it('rm removes packages and their bundles; prune keeps only the list', () => {
     const copy = path.join(tempDir(), 'copy.db');
     execFileSync('cp', [db, copy]);
-    let run = ferry(['registry', 'rm', '--database', copy, '--packages', 'prometheus', '--json']);
+    let run = ferry(['registry', 'rm', '--database', copy, '--packages', 'metrics', '--json']);
     assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.json?.result.packagesAfter, ['etcd', 'strimzi-kafka-operator']);
-    run = ferry(['registry', 'prune', '--database', copy, '--packages', 'etcd']);
+    assert.deepEqual(run.json?.result.packagesAfter, ['flat', 'kv']);
+    run = ferry(['registry', 'prune', '--database', copy, '--packages', 'kv']);
     assert.equal(run.status, 0, run.stderr);
     const q = (sql: string): string => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8' }).trim();
-    assert.equal(q('SELECT group_concat(name) FROM package'), 'etcd');
-    assert.equal(q("SELECT count(*) FROM operatorbundle WHERE name NOT LIKE 'etcdoperator%'"), '0');
-    assert.equal(q("SELECT count(*) FROM related_image WHERE operatorbundle_name NOT LIKE 'etcdoperator%'"), '0');
-    assert.equal(q("SELECT count(*) FROM properties WHERE operatorbundle_name NOT LIKE 'etcdoperator%'"), '0');
+    assert.equal(q('SELECT group_concat(name) FROM package'), 'kv');
+    assert.equal(q("SELECT count(*) FROM operatorbundle WHERE name NOT LIKE 'kv-operator%'"), '0');
+    assert.equal(q("SELECT count(*) FROM related_image WHERE operatorbundle_name NOT LIKE 'kv-operator%'"), '0');
+    assert.equal(q("SELECT count(*) FROM properties WHERE operatorbundle_name NOT LIKE 'kv-operator%'"), '0');
     assert.equal(q('PRAGMA integrity_check'), 'ok');
     const unknown = ferry(['registry', 'rm', '--database', copy, '--packages', 'nope']);
     assert.equal(unknown.status, 5);
@@ -122,11 +122,11 @@ describe('registry commands', () => {
   it('usage errors exit 2; --help shows examples', () => {
     const run = ferry(['registry', 'build', '--db-only']);
     assert.equal(run.status, 2, run.stderr);
-    const folder = ferry(['registry', 'build', '--from-dir', pm('etcd'), '--save', tempDir()]);
+    const folder = ferry(['registry', 'build', '--from-dir', pm('kv'), '--save', tempDir()]);
     assert.equal(folder.status, 2);
     assert.match(folder.stderr, /is a folder/);
     assert.match(folder.stderr, /--db-only/);
-    const nowhere = ferry(['registry', 'build', '--from-dir', pm('etcd')]);
+    const nowhere = ferry(['registry', 'build', '--from-dir', pm('kv')]);
     assert.equal(nowhere.status, 2);
     assert.match(nowhere.stderr, /--to REF \(push\) or --save FILE/);
     const help = ferry(['registry', 'images', '--help']);

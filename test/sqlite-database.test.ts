@@ -1,7 +1,7 @@
 /**
- * The written database against the reference schema (read back with the real sqlite3 command), its
- * integrity, and reading an old schema-5 database built here with sqlite3 from the reference's
- * description — migrated in memory, the user's file untouched.
+ * The written database of synthetic packages (read back with the real sqlite3 command): its
+ * integrity, opm's rows for the worked example's graph, and reading an old schema-5 database built
+ * here with sqlite3 from the reference's description — migrated in memory, the user's file untouched.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -14,24 +14,23 @@ import { listCatalog } from '../src/catalog/operations/list-catalog.js';
 import { openDatabase } from '../src/catalog/sqlite/database.js';
 import { ferry } from './helpers/cli.js';
 import { tempDir } from './helpers/paths.js';
-import { corpusDir, referenceDir } from './conformance/shared-paths.js';
+import { writeSyntheticCorpus } from './helpers/synthetic-corpus.js';
 
 function sqlite3(db: string, sql: string): string {
   return execFileSync('sqlite3', [db, sql], { encoding: 'utf8' });
 }
 
+// That the schema is exactly opm's (sqlite3 .schema against the reference opm-schema-13.sql) is
+// checked by the conformance suite (test/conformance/sqlite-database-corpus.test.ts).
 describe('written database', () => {
   let db: string;
   before(() => {
     const out = tempDir();
-    const roots = ['etcd', 'prometheus', 'strimzi-kafka-operator'].map((p) => path.join(corpusDir, 'package-manifests', p));
-    const run = ferry(['registry', 'build', '--from-dir', roots.join(','), '--from-dir', path.join(corpusDir, 'bundles', 'kiali'), '--db-only', '--save', out]);
+    const corpus = writeSyntheticCorpus();
+    const roots = ['kv', 'metrics', 'flat'].map((p) => corpus.packageDir(p));
+    const run = ferry(['registry', 'build', '--from-dir', roots.join(','), '--from-dir', corpus.bundleDir('bundled'), '--db-only', '--save', out]);
     assert.equal(run.status, 0, run.stderr);
     db = path.join(out, 'index.db');
-  });
-
-  it('has exactly the schema of operator-registry 13 (sqlite3 .schema)', () => {
-    assert.equal(sqlite3(db, '.schema'), readFileSync(path.join(referenceDir, 'opm-schema-13.sql'), 'utf8'));
   });
 
   it('passes PRAGMA integrity_check and foreign_key_check', () => {
@@ -43,13 +42,13 @@ describe('written database', () => {
     assert.match(sqlite3(db, 'SELECT version, timestamp FROM schema_migrations').trim(), /^13\|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
   });
 
-  it("writes etcd's channel entries exactly as opm's worked example", () => {
+  it("writes kv's channel entries as opm's worked example (etcd's graph: replaces, a skipped CSV not in the package)", () => {
     assert.equal(
-      sqlite3(db, "SELECT entry_id, operatorbundle_name, ifnull(replaces,'NULL'), depth FROM channel_entry WHERE package_name='etcd' AND channel_name='alpha' ORDER BY entry_id").trim(),
-      ['etcdoperator.v0.9.2|4|0', 'etcdoperator.v0.9.1|NULL|1', 'etcdoperator.v0.9.2|2|1', 'etcdoperator.v0.9.0|5|2', 'etcdoperator.v0.6.1|NULL|3']
+      sqlite3(db, "SELECT entry_id, operatorbundle_name, ifnull(replaces,'NULL'), depth FROM channel_entry WHERE package_name='kv' AND channel_name='alpha' ORDER BY entry_id").trim(),
+      ['kv-operator.v0.9.2|4|0', 'kv-operator.v0.9.1|NULL|1', 'kv-operator.v0.9.2|2|1', 'kv-operator.v0.9.0|5|2', 'kv-operator.v0.6.1|NULL|3']
         .map((r, i) => {
           const [name, rep, depth] = r.split('|');
-          const first = Number(sqlite3(db, "SELECT min(entry_id) FROM channel_entry WHERE package_name='etcd' AND channel_name='alpha'").trim());
+          const first = Number(sqlite3(db, "SELECT min(entry_id) FROM channel_entry WHERE package_name='kv' AND channel_name='alpha'").trim());
           return `${first + i}|${name}|${rep === 'NULL' ? 'NULL' : first + Number(rep) - 1}|${depth}`;
         })
         .join('\n'),
@@ -57,19 +56,19 @@ describe('written database', () => {
   });
 
   it('stores operatorbundle columns as opm does (CSV JSON with sorted keys and a newline, blobs, empty strings)', () => {
-    const row = sqlite3(db, "SELECT typeof(csv), typeof(bundle), bundlepath, version, skiprange, replaces, skips FROM operatorbundle WHERE name='etcdoperator.v0.9.2'").trim();
-    assert.equal(row, 'blob|blob||0.9.2|< 0.6.0|etcdoperator.v0.9.0|etcdoperator.v0.9.1');
-    const csv = sqlite3(db, "SELECT CAST(csv AS TEXT) FROM operatorbundle WHERE name='etcdoperator.v0.9.2'");
+    const row = sqlite3(db, "SELECT typeof(csv), typeof(bundle), bundlepath, version, skiprange, replaces, skips FROM operatorbundle WHERE name='kv-operator.v0.9.2'").trim();
+    assert.equal(row, 'blob|blob||0.9.2|< 0.6.0|kv-operator.v0.9.0|kv-operator.v0.9.1');
+    const csv = sqlite3(db, "SELECT CAST(csv AS TEXT) FROM operatorbundle WHERE name='kv-operator.v0.9.2'");
     assert.ok(csv.startsWith('{"apiVersion":"operators.coreos.com/v1alpha1","kind":"ClusterServiceVersion","metadata":{'));
     assert.ok(csv.endsWith('}\n\n'), 'JSON followed by a newline');
     assert.equal(sqlite3(db, "SELECT count(*) FROM properties WHERE operatorbundle_path IS NOT NULL").trim(), '0');
     assert.equal(
-      sqlite3(db, "SELECT value FROM properties WHERE type='olm.package' AND operatorbundle_name='etcdoperator.v0.9.2'").trim(),
-      '{"packageName":"etcd","version":"0.9.2"}',
+      sqlite3(db, "SELECT value FROM properties WHERE type='olm.package' AND operatorbundle_name='kv-operator.v0.9.2'").trim(),
+      '{"packageName":"kv","version":"0.9.2"}',
     );
     assert.equal(
-      sqlite3(db, "SELECT group_name, version, kind, plural FROM api WHERE kind='EtcdCluster'").trim(),
-      'etcd.database.coreos.com|v1beta2|EtcdCluster|etcdclusters',
+      sqlite3(db, "SELECT group_name, version, kind, plural FROM api WHERE kind='KvCluster'").trim(),
+      'kv.example.com|v1beta2|KvCluster|kvclusters',
     );
   });
 });

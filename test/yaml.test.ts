@@ -1,11 +1,10 @@
 /** YAML read as go-yaml v2 (opm) reads it, including what strict JS parsers reject. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
+import { load } from 'js-yaml';
 import { parseYamlStream, reindentQuotedContinuations, YamlSyntaxError } from '../src/catalog/manifests/yaml.js';
 import { goJson } from '../src/util/go-json.js';
-import { corpusDir } from './conformance/shared-paths.js';
+import { MALFORMED_DEPENDENCIES } from './helpers/synthetic-corpus.js';
 
 describe('go-yaml compatible reading', () => {
   it('YAML 1.1 scalars as go-yaml v2 resolves them; timestamps and sexagesimals stay strings', () => {
@@ -28,24 +27,82 @@ describe('go-yaml compatible reading', () => {
     assert.equal(reindentQuotedContinuations("a: 'it''s\nfine'\nb: c\n"), "a: 'it''s\n fine'\nb: c\n");
   });
 
-  it('the corpus files strict JS parsers reject are read', () => {
-    const files = [
-      'package-manifests/3scale-community-operator/0.5.1/3scale-community-operator.v0.5.1.clusterserviceversion.yaml',
-      'package-manifests/infinispan/2.0.5/infinispan.org_infinispans_crd.yaml',
-      'package-manifests/teiid/0.4.0/teiid.v0.4.0.clusterserviceversion.yaml',
-      'bundles/ibm-block-csi-operator-community/1.6.0/manifests/ibmblockcsis.csi.ibm.com.crd.yaml',
-      'bundles/kaoto-operator/0.0.10/manifests/kaoto-operator.clusterserviceversion.yaml',
-    ];
-    for (const f of files) {
-      const docs = parseYamlStream(readFileSync(path.join(corpusDir, f), 'utf8'));
-      assert.equal(docs.length, 1, f);
-      assert.match(String((docs[0] as { kind: string }).kind), /ClusterServiceVersion|CustomResourceDefinition/, f);
-    }
+  it('the quirks of real files that strict JS parsers reject, reproduced: duplicate keys nested and at spec level, under-indented quoted scalars', () => {
+    // As in real CSVs: a key repeated in an owned-CRD entry and at spec level, and a double-quoted
+    // description whose continuation lines sit at the key's own indentation.
+    const csv = [
+      'apiVersion: operators.coreos.com/v1alpha1',
+      'kind: ClusterServiceVersion',
+      'metadata:',
+      '  name: quirks.v1.0.0',
+      'spec:',
+      '  customresourcedefinitions:',
+      '    owned:',
+      '    - name: apis.quirks.example.com',
+      '      kind: API',
+      '      version: v1alpha1',
+      '      specDescriptors:',
+      '      - path: deployments',
+      '        x-descriptors:',
+      '        - urn:alm:descriptor:com.tectonic.ui:podCount',
+      '      version: v1beta1',
+      '  description: "Quirks federates data from many sources',
+      '  and presents it as one',
+      '  view."',
+      '  version: 1.0.0',
+      '  minKubeVersion: 1.20.0',
+      '  replaces: quirks.v0.9.0',
+      '  minKubeVersion: 1.22.0',
+      '',
+    ].join('\n');
+    // As in real CRDs: a repeated spec key, and a single-quoted description deep in the schema whose
+    // continuation lines sit at the key's indentation.
+    const crd = [
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata:',
+      '  name: quirks.quirks.example.com',
+      'spec:',
+      '  group: quirks.example.com',
+      '  subresources:',
+      '    scale: {}',
+      '  versions:',
+      '  - name: v1',
+      '    served: true',
+      '    storage: true',
+      '    schema:',
+      '      openAPIV3Schema:',
+      '        properties:',
+      '          apiVersion:',
+      "            description: 'APIVersion defines the versioned schema",
+      '            of an object. Servers should convert',
+      "            recognized schemas.'",
+      '            type: string',
+      '  subresources:',
+      '    status: {}',
+      '',
+    ].join('\n');
+    for (const text of [csv, crd]) assert.throws(() => load(text), /duplicated mapping key|deficient indentation/, 'a strict parser refuses it');
+
+    const [c] = parseYamlStream(csv) as [{ kind: string; spec: { customresourcedefinitions: { owned: { version: string }[] }; description: string; minKubeVersion: string; version: string } }];
+    assert.equal(c.kind, 'ClusterServiceVersion');
+    assert.equal(c.spec.customresourcedefinitions.owned[0]!.version, 'v1beta1');
+    assert.equal(c.spec.description, 'Quirks federates data from many sources and presents it as one view.');
+    assert.equal(c.spec.minKubeVersion, '1.22.0');
+    assert.equal(c.spec.version, '1.0.0');
+    const docs = parseYamlStream(crd) as [{ kind: string; spec: { subresources: unknown; versions: { schema: { openAPIV3Schema: { properties: { apiVersion: { description: string; type: string } } } } }[] } }];
+    assert.equal(docs.length, 1);
+    assert.equal(docs[0].kind, 'CustomResourceDefinition');
+    assert.deepEqual(docs[0].spec.subresources, { status: {} });
+    assert.deepEqual(docs[0].spec.versions[0]!.schema.openAPIV3Schema.properties.apiVersion, {
+      description: 'APIVersion defines the versioned schema of an object. Servers should convert recognized schemas.',
+      type: 'string',
+    });
   });
 
   it('a real syntax error gives its line and column', () => {
     assert.throws(
-      () => parseYamlStream(readFileSync(path.join(corpusDir, 'bundles/eventing-kogito/1.1.0/metadata/dependencies.yaml'), 'utf8')),
+      () => parseYamlStream(MALFORMED_DEPENDENCIES),
       (e: unknown) => e instanceof YamlSyntaxError && e.line === 22 && e.column === 12,
     );
   });

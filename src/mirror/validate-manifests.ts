@@ -1,7 +1,7 @@
 /**
  * Validation of the cluster objects ferry writes (ImageContentSourcePolicy, ImageDigestMirrorSet,
  * ImageTagMirrorSet, CatalogSource) against JSON Schemas derived from the real CRDs
- * (schemas/<kind>.schema.json; see test/helpers/crd-schema.ts for the derivation), through the
+ * (schemas/<kind>.schema.json; see test/conformance/crd-schema.ts for the derivation), through the
  * project's one schema loader, with wording added for the keywords only these schemas use.
  */
 import type { ErrorObject } from 'ajv';

@@ -1,16 +1,18 @@
 /**
  * A local App Registry ("Quay CNR") for tests: node:http on 127.0.0.1 (random port) speaking the
- * protocol of ../shared/reference/app-registry.md under `<url>` = `http://127.0.0.1:PORT/cnr`, serving
- * real operators from ../shared/corpus/package-manifests.
+ * App Registry protocol (as operator-registry's appregistry client and Quay's CNR API speak it) under
+ * `<url>` = `http://127.0.0.1:PORT/cnr`, serving package-manifest folders it is given: by default the
+ * synthetic ones of helpers/synthetic-app-registry.ts (the conformance suite serves real operators
+ * of the shared corpus the same way, test/conformance/corpus-app-registry.ts).
  *
- * - Nested blobs: a gzip tar of the corpus package folder, byte for byte, as `<repo>/<file>` with
+ * - Nested blobs: a gzip tar of the package folder, byte for byte, as `<repo>/<file>` with
  *   folder entries (`<repo>/etcd.package.yaml`, `<repo>/0.9.2/...`).
  * - Flattened blobs: a gzip tar of one file, `bundle.yaml` (operator-courier's name), made the way the
  *   App Registry era made them: a document whose `data` holds `customResourceDefinitions`,
  *   `clusterServiceVersions` and `packages` (in that order), each a YAML string of a list. The lists
  *   are the CSVs reachable from the channel heads (head first, along replaces/skips), the CRDs of
- *   their folders (one per name, the newest folder's wins) and the package manifest. The corpus has no
- *   single-file flattened examples, so they are generated; each is checked to read back (with ferry's
+ *   their folders (one per name, the newest folder's wins) and the package manifest. Flattened files
+ *   are generated from the folders; each is checked to read back (with ferry's
  *   go-yaml-compatible reader) as exactly the objects it was made from.
  * - Older releases: a release may name its own channel heads; it then holds only the CSVs reachable
  *   from them (nested: those CSV files plus the other files of their folders, and the package file
@@ -32,7 +34,7 @@ import { gzipSync } from 'node:zlib';
 import { dump, YAML11_SCHEMA } from 'js-yaml';
 import { Header, type HeaderData } from 'tar';
 import { parseYamlStream } from '../../src/catalog/manifests/yaml.js';
-import { corpusDir } from '../conformance/shared-paths.js';
+import { syntheticAppRegistryPackages } from './synthetic-app-registry.js';
 
 export type Tamper =
   /** The blob's bytes differ from what its release metadata's digest says (same size). */
@@ -48,15 +50,15 @@ export type Tamper =
 
 export interface ServedReleaseSpec {
   release: string;
-  /** Channel heads of this (older) release; absent: the package as it is in the corpus. */
+  /** Channel heads of this (older) release; absent: the package as it is in its folder. */
   channels?: { name: string; currentCSV: string }[];
 }
 
 export interface ServedPackageSpec {
   /** Repository name in the namespace. */
   repo: string;
-  /** Folder under ../shared/corpus/package-manifests. */
-  corpus: string;
+  /** The package-manifest folder served. */
+  dir: string;
   layout: 'nested' | 'flattened';
   releases: ServedReleaseSpec[];
   /** The listing's `default`; default: the last release. */
@@ -69,7 +71,7 @@ export interface AppRegistryServerOptions {
   namespace?: string;
   /** The token clients must send; default a random `basic <base64>`; null: no auth required. */
   token?: string | null;
-  /** Default {@link DEFAULT_APP_REGISTRY_PACKAGES}. */
+  /** Default: the synthetic packages of helpers/synthetic-app-registry.ts. */
   packages?: ServedPackageSpec[];
   /** Further namespaces that exist but hold no packages. */
   emptyNamespaces?: string[];
@@ -97,7 +99,8 @@ export interface ServedPackage {
   repo: string;
   /** `namespace/repo`, as listed. */
   name: string;
-  corpus: string;
+  /** The package-manifest folder served. */
+  dir: string;
   packageName: string;
   layout: 'nested' | 'flattened';
   defaultRelease: string;
@@ -131,30 +134,9 @@ export interface AppRegistryServer {
   stop(): Promise<void>;
 }
 
-/** Real corpus packages: three nested (etcd, prometheus, strimzi's flat folder), one nested with two releases, three flattened (one with two releases, one with large CRDs). */
-export const DEFAULT_APP_REGISTRY_PACKAGES: readonly ServedPackageSpec[] = [
-  { repo: 'etcd', corpus: 'etcd', layout: 'nested', releases: [{ release: '0.9.2' }] },
-  { repo: 'prometheus', corpus: 'prometheus', layout: 'nested', releases: [{ release: '0.22.2' }] },
-  { repo: 'strimzi-kafka-operator', corpus: 'strimzi-kafka-operator', layout: 'nested', releases: [{ release: '0.12.2' }] },
-  {
-    repo: 'sealed-secrets-operator-helm',
-    corpus: 'sealed-secrets-operator-helm',
-    layout: 'nested',
-    releases: [{ release: '0.0.1', channels: [{ name: 'alpha', currentCSV: 'sealed-secrets-operator-helm.v0.0.1' }] }, { release: '0.0.2' }],
-  },
-  {
-    repo: 'lib-bucket-provisioner',
-    corpus: 'lib-bucket-provisioner',
-    layout: 'flattened',
-    releases: [{ release: '1.0.0', channels: [{ name: 'alpha', currentCSV: 'lib-bucket-provisioner.v1.0.0' }] }, { release: '2.0.0' }],
-  },
-  { repo: 'kubeturbo', corpus: 'kubeturbo', layout: 'flattened', releases: [{ release: '8.1.0' }] },
-  { repo: 'dell-csi-operator', corpus: 'dell-csi-operator', layout: 'flattened', releases: [{ release: '1.4.0' }] },
-];
-
 type Doc = Record<string, unknown>;
 
-interface CorpusFile {
+interface PackageFile {
   /** Path relative to the package folder, `/`-separated. */
   rel: string;
   bytes: Buffer;
@@ -168,9 +150,8 @@ interface PackageFileDoc {
   defaultChannel?: string;
 }
 
-function readCorpusPackage(folder: string): CorpusFile[] {
-  const root = path.join(corpusDir, 'package-manifests', folder);
-  const out: CorpusFile[] = [];
+function readPackageFolder(root: string): PackageFile[] {
+  const out: PackageFile[] = [];
   const walk = (dir: string): void => {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
       const full = path.join(dir, e.name);
@@ -196,9 +177,9 @@ const nameOf = (d: Doc): string => String((d['metadata'] as Doc | undefined)?.['
 const isPackageDoc = (d: Doc | undefined): boolean => d !== undefined && d['packageName'] !== undefined && d['kind'] === undefined;
 
 /** CSV files reachable from `heads` along replaces and skips, head first (breadth first). */
-function reachable(heads: string[], csvs: Map<string, CorpusFile>): CorpusFile[] {
+function reachable(heads: string[], csvs: Map<string, PackageFile>): PackageFile[] {
   const seen = new Set<string>();
-  const order: CorpusFile[] = [];
+  const order: PackageFile[] = [];
   const queue = [...heads];
   while (queue.length > 0) {
     const name = queue.shift()!;
@@ -217,9 +198,9 @@ const dumpYaml = (value: unknown): string => dump(value, { schema: YAML11_SCHEMA
 
 /** The package as served for one release: tar entries (before any tampering) and what it holds. */
 function buildRelease(spec: ServedPackageSpec, release: ServedReleaseSpec): { entries: TarSpec[]; csvs: string[]; pkg: PackageFileDoc; flattened?: string } {
-  const files = readCorpusPackage(spec.corpus);
+  const files = readPackageFolder(spec.dir);
   const pkgFile = files.find((f) => isPackageDoc(f.first));
-  if (!pkgFile) throw new Error(`corpus package ${spec.corpus} has no package file`);
+  if (!pkgFile) throw new Error(`package folder ${spec.dir} has no package file`);
   const original = pkgFile.first as unknown as PackageFileDoc;
   const channels = release.channels ?? original.channels.map((c) => ({ name: c.name, currentCSV: c.currentCSV }));
   const defaultChannel =
@@ -230,10 +211,10 @@ function buildRelease(spec: ServedPackageSpec, release: ServedReleaseSpec): { en
     channels.map((c) => c.currentCSV),
     csvFiles,
   );
-  const folderOf = (f: CorpusFile): string => path.posix.dirname(f.rel);
+  const folderOf = (f: PackageFile): string => path.posix.dirname(f.rel);
 
   if (spec.layout === 'nested') {
-    let chosen: CorpusFile[];
+    let chosen: PackageFile[];
     let csvs: string[];
     if (release.channels === undefined) {
       chosen = files;
@@ -356,7 +337,7 @@ export async function startAppRegistryServer(options: AppRegistryServerOptions =
   const namespace = options.namespace ?? 'ferry-test';
   const token = options.token === undefined ? `basic ${Buffer.from(`ferry:${randomBytes(12).toString('hex')}`).toString('base64')}` : options.token;
   const emptyNamespaces = options.emptyNamespaces ?? [];
-  const specs = options.packages ?? DEFAULT_APP_REGISTRY_PACKAGES;
+  const specs = options.packages ?? syntheticAppRegistryPackages();
 
   /** repo → release → the bytes served and the metadata. */
   const blobs = new Map<string, Map<string, { served: Buffer; digest: string }>>();
@@ -394,7 +375,7 @@ export async function startAppRegistryServer(options: AppRegistryServerOptions =
     packages.push({
       repo: spec.repo,
       name: `${namespace}/${spec.repo}`,
-      corpus: spec.corpus,
+      dir: spec.dir,
       packageName,
       layout: spec.layout,
       defaultRelease: spec.defaultRelease ?? spec.releases[spec.releases.length - 1]!.release,

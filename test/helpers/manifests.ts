@@ -8,8 +8,27 @@ export interface CsvSpec {
   replaces?: string;
   skips?: string[];
   images?: string[];
-  relatedImages?: string[];
+  /** Images of init containers of the deployment. */
+  initImages?: string[];
+  /** relatedImages entries; null: an entry with a name but no image. */
+  relatedImages?: (string | null)[];
+  /** The olm.skipRange annotation. */
+  skipRange?: string;
+  /** The containerImage annotation (which opm does not record). */
+  containerImage?: string;
+  /** CRDs the CSV owns (spec.customresourcedefinitions.owned). */
+  owned?: ApiSpec[];
+  /** CRDs the CSV requires (spec.customresourcedefinitions.required). */
+  required?: ApiSpec[];
   extra?: string;
+}
+
+/** A CRD API as a CSV names it: name is `plural.group`. */
+export interface ApiSpec {
+  group: string;
+  plural: string;
+  kind: string;
+  version: string;
 }
 
 export function csvYaml(c: CsvSpec): string {
@@ -18,12 +37,19 @@ export function csvYaml(c: CsvSpec): string {
     'kind: ClusterServiceVersion',
     'metadata:',
     c.name === '' ? '  annotations: {}' : `  name: ${c.name}`,
-    'spec:',
-    `  version: ${c.version ?? '0.0.1'}`,
   ];
+  const annotations = [
+    ...(c.skipRange === undefined ? [] : [`    olm.skipRange: '${c.skipRange}'`]),
+    ...(c.containerImage === undefined ? [] : [`    containerImage: ${c.containerImage}`]),
+  ];
+  if (annotations.length > 0 && c.name !== '') lines.push('  annotations:', ...annotations);
+  lines.push('spec:', `  version: ${c.version ?? '0.0.1'}`);
+  const apis = (key: string, list: ApiSpec[] | undefined): string[] =>
+    list === undefined ? [] : [`    ${key}:`, ...list.flatMap((a) => [`    - name: ${a.plural}.${a.group}`, `      version: ${a.version}`, `      kind: ${a.kind}`])];
+  if (c.owned || c.required) lines.push('  customresourcedefinitions:', ...apis('owned', c.owned), ...apis('required', c.required));
   if (c.replaces) lines.push(`  replaces: ${c.replaces}`);
   if (c.skips) lines.push('  skips:', ...c.skips.map((s) => `  - ${s}`));
-  if (c.relatedImages) lines.push('  relatedImages:', ...c.relatedImages.map((img, i) => `  - name: img${i}\n    image: ${img}`));
+  if (c.relatedImages) lines.push('  relatedImages:', ...c.relatedImages.map((img, i) => (img === null ? `  - name: img${i}` : `  - name: img${i}\n    image: ${img}`)));
   lines.push(
     '  install:',
     '    strategy: deployment',
@@ -36,6 +62,7 @@ export function csvYaml(c: CsvSpec): string {
     '              containers:',
     ...(c.images ?? ['quay.io/example/op:1']).map((img) => `              - name: c\n                image: ${img}`),
   );
+  if (c.initImages) lines.push('              initContainers:', ...c.initImages.map((img) => `              - name: init\n                image: ${img}`));
   if (c.extra) lines.push(c.extra);
   return `${lines.join('\n')}\n`;
 }
@@ -77,4 +104,31 @@ export function writeBundle(dir: string, pkg: string, channels: string[], csv: C
   if (defaultChannel) a.push(`  operators.operatorframework.io.bundle.channel.default.v1: ${defaultChannel}`);
   writeFileSync(path.join(dir, 'metadata', 'annotations.yaml'), `${a.join('\n')}\n`);
   return dir;
+}
+
+/** A CustomResourceDefinition (apiextensions v1) for `api`; `padding` adds that many bytes of description. */
+export function crdYaml(api: ApiSpec, padding = 0): string {
+  const lines = [
+    'apiVersion: apiextensions.k8s.io/v1',
+    'kind: CustomResourceDefinition',
+    'metadata:',
+    `  name: ${api.plural}.${api.group}`,
+    'spec:',
+    `  group: ${api.group}`,
+    '  names:',
+    `    kind: ${api.kind}`,
+    `    listKind: ${api.kind}List`,
+    `    plural: ${api.plural}`,
+    `    singular: ${api.kind.toLowerCase()}`,
+    '  scope: Namespaced',
+    '  versions:',
+    `  - name: ${api.version}`,
+    '    served: true',
+    '    storage: true',
+    '    schema:',
+    '      openAPIV3Schema:',
+    '        type: object',
+  ];
+  if (padding > 0) lines.push(`        description: ${'x'.repeat(padding)}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,8 @@
 /**
- * Corpus packages whose images really exist: copies of a few package-manifest folders of the shared
- * corpus (the originals are never touched) in which every image reference of every CSV points at a
- * small synthetic image pushed to a test registry. Images are made by umoci and pushed by skopeo,
+ * Packages whose images really exist: copies of a few package-manifest folders (synthetic ones from
+ * helpers/synthetic-corpus.ts, or in the conformance suite the shared corpus's; the originals are never
+ * touched) in which every image reference of every CSV points at a small synthetic image pushed to a
+ * test registry. Images are made by umoci and pushed by skopeo,
  * never by ferry, and references are found by parsing the CSVs here, not with ferry's loaders.
  *
  * Each reference `domain/path[:tag][@digest]` becomes `HOST/path[:tag][@digest']`: the tag is kept;
@@ -16,7 +17,6 @@ import { load } from 'js-yaml';
 import { removeOnExit } from './cleanup.js';
 import { runChecked } from './exec.js';
 import { tempDir } from './paths.js';
-import { corpusDir } from '../conformance/shared-paths.js';
 import { skopeoCopy, type RegistryEndpoint } from './skopeo.js';
 
 /** Where a CSV names an image. opm (and so the catalog) records all but the containerImage annotation. */
@@ -52,8 +52,8 @@ export function parseImageRef(ref: string): ParsedRef {
   return { domain, path: parts.join('/'), ...(tag === undefined ? {} : { tag }), ...(digest === undefined ? {} : { digest }) };
 }
 
-export interface CorpusImage {
-  /** As written in the corpus CSV. */
+export interface FixtureImage {
+  /** As written in the original CSV. */
   original: string;
   /** As written in the copied CSV: `HOST/path[:tag][@digest]`. */
   rewritten: string;
@@ -70,14 +70,14 @@ export interface CorpusImage {
   catalogCsvs: string[];
 }
 
-export interface CorpusFixture {
+export interface ImageFixture {
   root: string;
   /** The copied package folders (give each to `registry build --from-dir`). */
   packages: Array<{ name: string; dir: string; csvFiles: string[] }>;
   /** Every distinct reference found, sorted by original. */
-  images: CorpusImage[];
+  images: FixtureImage[];
   /** The images the catalog records (opm's rule: not those only in the containerImage annotation), sorted by normalized. */
-  catalogImages: CorpusImage[];
+  catalogImages: FixtureImage[];
 }
 
 interface Found {
@@ -134,17 +134,17 @@ function replaceRef(text: string, from: string, to: string): string {
 }
 
 /**
- * Copies `packages` (folder names under corpus/package-manifests) into a temp folder, pushes one
- * synthetic image per distinct reference to `registry` (plain HTTP) and rewrites the copies.
+ * Copies `packages` (package-manifest folders; each copy is named as its folder) into a temp folder,
+ * pushes one synthetic image per distinct reference to `registry` (plain HTTP) and rewrites the copies.
  */
-export async function buildCorpusFixture(packages: readonly string[], registry: RegistryEndpoint): Promise<CorpusFixture> {
-  const root = tempDir('ferry-corpus-images-');
+export async function buildImageFixture(packages: readonly string[], registry: RegistryEndpoint): Promise<ImageFixture> {
+  const root = tempDir('ferry-package-images-');
   removeOnExit(root);
-  const copied: CorpusFixture['packages'] = [];
+  const copied: ImageFixture['packages'] = [];
   const found = new Map<string, Found>();
-  for (const name of packages) {
-    const source = path.join(corpusDir, 'package-manifests', name);
-    if (!existsSync(source)) throw new Error(`no corpus package ${source}`);
+  for (const source of packages) {
+    const name = path.basename(source);
+    if (!existsSync(source)) throw new Error(`no package folder ${source}`);
     const dir = path.join(root, 'manifests', name);
     cpSync(source, dir, { recursive: true });
     const csvFiles: string[] = [];
@@ -171,7 +171,7 @@ export async function buildCorpusFixture(packages: readonly string[], registry: 
   const keys = [...new Set(originals.map((o) => keyOf(parseImageRef(o))))].sort();
   const pushed = await pushSyntheticImages(root, keys, registry);
 
-  const images: CorpusImage[] = originals.map((original) => {
+  const images: FixtureImage[] = originals.map((original) => {
     const r = parseImageRef(original);
     const { pushedAs, digest } = pushed.get(keyOf(r))!;
     const base = `${registry.host}/${r.path}`;
@@ -209,7 +209,7 @@ async function pushSyntheticImages(root: string, keys: readonly string[], regist
   await umoci('config', '--image', `${layout}:base`, '--os', 'linux', '--architecture', 'amd64');
   const baseFiles = path.join(root, 'files', 'base');
   mkdirSync(baseFiles, { recursive: true });
-  writeFileSync(path.join(baseFiles, 'os-release'), 'NAME="ferry corpus fixture"\n');
+  writeFileSync(path.join(baseFiles, 'os-release'), 'NAME="ferry package fixture"\n');
   await umoci('insert', '--rootless', '--image', `${layout}:base`, baseFiles, '/etc/ferry');
 
   const out = new Map<string, { pushedAs: string; digest: string }>();

@@ -1,6 +1,6 @@
 /**
  * Derives the JSON Schemas (draft-07) under schemas/ that ferry validates its cluster manifests against
- * from the real CustomResourceDefinitions in ../shared/reference/crds/ (see SOURCES.md there). A test
+ * from the real CustomResourceDefinitions in ../shared/reference/crds/ (see SOURCES.md there). A conformance test
  * checks that each committed schema file equals its derivation, so the files stay true to the CRDs;
  * `writeDerivedSchemas()` (re)writes them.
  *
@@ -25,8 +25,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { load } from 'js-yaml';
-import { repoRoot } from './paths.js';
-import { referenceDir } from '../conformance/shared-paths.js';
+import { repoRoot } from '../helpers/paths.js';
+import { referenceDir } from './shared-paths.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };

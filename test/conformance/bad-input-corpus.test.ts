@@ -1,0 +1,14 @@
+/** Bad input from the shared corpus: refused with exit 3 naming each file, line and column (the main suite has a synthetic twin in test/bad-input.test.ts). */
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { assertRefused } from '../helpers/refusal.js';
+import { corpusDir } from './shared-paths.js';
+
+describe('invalid input from the shared corpus', () => {
+  it('the malformed dependencies.yaml of eventing-kogito', () => {
+    assertRefused(path.join(corpusDir, 'bundles', 'eventing-kogito'), [
+      { file: '1.1.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
+      { file: '1.2.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
+    ]);
+  });
+});

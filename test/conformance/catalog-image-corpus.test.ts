@@ -1,0 +1,87 @@
+/**
+ * registry build (catalog image) of shared-corpus packages and bundles, on a real registry, checked
+ * by skopeo, umoci and sqlite3. The main suite runs these (and the rest) on synthetic packages
+ * (test/catalog-image.test.ts).
+ */
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { pushUmociImage } from '../helpers/catalog-fixtures.js';
+import { ferryAsync } from '../helpers/cli.js';
+import { runChecked } from '../helpers/exec.js';
+import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from '../helpers/fixtures.js';
+import { tempDir } from '../helpers/paths.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { corpusDir } from './shared-paths.js';
+
+const PACKAGES = ['argocd-operator', 'camel-k', 'etcd'].map((p) => path.join(corpusDir, 'package-manifests', p));
+let layout: FixtureLayout;
+let registry: TestRegistry;
+let work: string;
+let database: string;
+let expectedImages: string[];
+
+before(async () => {
+  layout = await buildFixtureLayout();
+  registry = await startRegistry({ auth: 'none' });
+  await skopeoCopy(layout.images.base.layoutRef, `docker://${registry.host}/opm:latest`, { dest: registry });
+  work = tempDir();
+  const db = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--db-only', '--save', work, '--json']);
+  assert.equal(db.status, 0, db.stderr);
+  database = db.json!.result.database;
+  const listed = await ferryAsync(['registry', 'images', '--from-db', database, '--json']);
+  expectedImages = listed.json!.result.images;
+  assert.ok(expectedImages.length > 5);
+});
+
+after(async () => registry.stop());
+
+describe('catalog images of shared-corpus packages', () => {
+  test('pushed catalog: labels, entrypoint, cmd, port; database schema 13; same images as the database; reproducible', async () => {
+    const ref = `${registry.host}/olm/catalog:v1`;
+    const built = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
+    assert.equal(built.status, 0, built.stderr);
+    const digest = built.json!.result.image.digest;
+    assert.equal(sha256Digest(await skopeoInspectRaw(`docker://${ref}`, registry)), digest);
+
+    const config = JSON.parse((await runChecked('skopeo', ['--insecure-policy', 'inspect', '--config', '--tls-verify=false', `docker://${ref}`])).stdout) as {
+      config: { Labels: Record<string, string>; Entrypoint: string[]; Cmd: string[]; ExposedPorts: Record<string, object> };
+    };
+    assert.equal(config.config.Labels['operators.operatorframework.io.index.database.v1'], '/database/index.db');
+    assert.deepEqual(config.config.Entrypoint, ['/bin/opm']);
+    assert.deepEqual(config.config.Cmd, ['registry', 'serve', '--database', '/database/index.db']);
+    assert.deepEqual(Object.keys(config.config.ExposedPorts), ['50051/tcp']);
+
+    // The database, pulled out by skopeo and umoci, opened by sqlite3.
+    const out = tempDir();
+    await runChecked('skopeo', ['--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}/layout:c`]);
+    await runChecked('umoci', ['raw', 'unpack', '--rootless', '--image', `${out}/layout:c`, `${out}/root`]);
+    const version = await runChecked('sqlite3', [path.join(out, 'root', 'database', 'index.db'), 'SELECT version FROM schema_migrations']);
+    assert.equal(version.stdout.trim(), '13');
+
+    const images = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
+    assert.equal(images.status, 0, images.stderr);
+    assert.deepEqual(images.json!.result.images, [...expectedImages, ref].sort());
+
+    const again = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', `${registry.host}/olm/catalog:again`, '--json']);
+    assert.equal(again.json!.result.image.digest, digest, 'same input, same digest');
+  });
+
+  test('--bundles: bundle images (made by umoci) are pulled and unpacked; each image becomes a related image', async () => {
+    const versions = ['1.1.0', '1.10.0'];
+    const refs: string[] = [];
+    for (const v of versions) {
+      const ref = `${registry.host}/bundles/kiali:${v}`;
+      await pushUmociImage({ files: path.join(corpusDir, 'bundles', 'kiali', v), at: '/', labels: { 'operators.operatorframework.io.bundle.package.v1': 'kiali' }, destination: `docker://${ref}`, skopeoFlags: ['--dest-tls-verify=false'] });
+      refs.push(ref);
+    }
+    const out = tempDir();
+    const r = await ferryAsync(['registry', 'build', '--bundles', refs.join(','), '--db-only', '--save', out, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json!.result.bundles, 2);
+    const bundlePaths = await runChecked('sqlite3', [path.join(out, 'index.db'), 'SELECT bundlepath FROM operatorbundle ORDER BY bundlepath']);
+    assert.deepEqual(bundlePaths.stdout.trim().split('\n'), refs.sort());
+    const images = await ferryAsync(['registry', 'images', '--from-db', path.join(out, 'index.db'), '--json']);
+    for (const ref of refs) assert.ok(images.json!.result.images.includes(ref), `${ref} is a related image`);
+  });
+});
