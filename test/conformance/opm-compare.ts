@@ -10,7 +10,6 @@ import {
   dumpDatabase,
   normalizeRegquery,
   normalizeRender,
-  notAllowed,
   replaceInStrings,
   type Difference,
   type Json,
@@ -34,9 +33,4 @@ export async function viewDatabase(database: string, host?: { from: string; to: 
 /** Every difference between opm's view and ferry's (allowed ones marked). */
 export function compareViews(opm: CatalogView, ferry: CatalogView): Difference[] {
   return [...compareTables(opm.tables, ferry.tables), ...compareRender(opm.render, ferry.render), ...compareRegquery(opm.regquery, ferry.regquery)];
-}
-
-/** True when two opm results are the same catalog (no difference beyond the allowed ones). */
-export function sameOutcome(a: CatalogView, b: CatalogView): boolean {
-  return notAllowed(compareViews(a, b)).length === 0;
 }

@@ -16,13 +16,13 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mapPool, pushBundleImage, tagFor } from '../helpers/bundle-images.js';
-import { formatDifference, notAllowed, summarize, type Difference } from '../helpers/catalog-dump.js';
+import { compareTables, dumpDatabase, formatDifference, notAllowed, summarize, type Difference, type TableDump } from '../helpers/catalog-dump.js';
 import { removeOnExit } from '../helpers/cleanup.js';
 import { ferryAsync } from '../helpers/cli.js';
 import { run } from '../helpers/exec.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
-import { compareViews, sameOutcome, viewDatabase, type CatalogView } from './opm-compare.js';
+import { compareViews, viewDatabase, type CatalogView } from './opm-compare.js';
 import { haveOpm, initializerBin, opmBin, opmRegistryAddArgs } from './opm.js';
 import { corpusDir } from './shared-paths.js';
 
@@ -44,14 +44,21 @@ const cases: Case[] = [
   ...bundlePackages.flatMap((p) => (['replaces', 'semver'] as const).map((mode): Case => ({ id: `bundles/${p} --mode ${mode}`, layout: 'bundle', folder: p, mode }))),
 ];
 
-type Outcome = { refused: string } | { view: CatalogView };
-const refusedMessage = (o: Outcome): string | undefined => ('refused' in o ? o.refused : undefined);
+/** One opm result: a refusal, or a database (its tables read; render and gRPC views taken once it matters). */
+type Outcome = { refused: string } | { db: string; tables: TableDump; view?: CatalogView };
 
-/** The last error-ish lines of a tool's output: what a user would read as the reason. */
+/**
+ * What a user reads as the reason a tool refused: opm's `error="…"` (or its last error lines), with
+ * the log timestamp and the echoed bundle list left out so two runs' refusals compare equal.
+ */
 function reason(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '');
-  const errors = lines.filter((l) => /level=(error|fatal)|^Error:|error/i.test(l) && !/DEPRECATION/.test(l));
-  return (errors.length > 0 ? errors.slice(-3) : lines.slice(-3)).join(' / ').slice(0, 1500);
+  const cleaned = text.replace(/time="[^"]*" */g, '').replace(/bundles="\[[^\]]*\]" */g, '');
+  const lines = cleaned.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !/DEPRECATION|Sqlite-based catalogs|them will be removed|to the new file-based/.test(l));
+  const quoted = [...cleaned.matchAll(/error="((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!);
+  const errors = lines.filter((l) => /level=(error|fatal)|^Error:|error/i.test(l));
+  const picked = quoted.length > 0 ? quoted.slice(-1) : errors.length > 0 ? errors.slice(-2) : lines.slice(-2);
+  const s = picked.join(' / ');
+  return s.length > 700 ? `${s.slice(0, 700)}… (${s.length} chars)` : s;
 }
 
 interface Entry {
@@ -122,7 +129,7 @@ describe('opm conformance: shared corpus', { concurrency: 3 }, () => {
           r = await run(opmBin, opmRegistryAddArgs(db, refs.get(c.folder) ?? [], c.mode!), { cwd: dir, timeoutMs: 300_000 });
         }
         if (r.status !== 0) return { refused: `exit ${r.status}: ${reason(`${r.stdout}\n${r.stderr}`)}` };
-        return { view: await viewDatabase(db) };
+        return { db, tables: await dumpDatabase(db) };
       };
 
       if (c.layout === 'package-manifest') cpSync(path.join(corpusDir, 'package-manifests', c.folder), path.join(dir, 'manifests', c.folder), { recursive: true });
@@ -137,24 +144,29 @@ describe('opm conformance: shared corpus', { concurrency: 3 }, () => {
       const ferryView = ferryRefused === undefined ? await viewDatabase(path.join(out, 'index.db')) : undefined;
 
       // opm, twice; more when the two disagree
+      // Two results are one outcome when their tables match (render and gRPC answers are read from
+      // the database alone); refusals are one outcome whatever order opm lists the bundles in.
       const outcomes: Outcome[] = [];
+      const refusals = new Set<string>();
       let runs = 0;
       const addOutcome = (o: Outcome): void => {
-        const same = outcomes.some((x) => ('refused' in x && 'refused' in o && x.refused === o.refused) || ('view' in x && 'view' in o && sameOutcome(x.view, o.view)));
+        if ('refused' in o) refusals.add(o.refused);
+        const same = outcomes.some((x) => ('refused' in x && 'refused' in o) || ('tables' in x && 'tables' in o && notAllowed(compareTables(x.tables, o.tables)).length === 0));
         if (!same) outcomes.push(o);
       };
       for (; runs < 2; runs++) addOutcome(await runOpm(runs));
       if (outcomes.length > 1) for (; runs < OPM_RUNS; runs++) addOutcome(await runOpm(runs));
+      for (const o of outcomes) if ('db' in o) o.view = await viewDatabase(o.db);
 
       // the opm outcome closest to ferry's
       let best: { index: number; differences: Difference[] } | undefined;
       outcomes.forEach((o, index) => {
-        if (!('view' in o) || !ferryView) return;
+        if (!('view' in o) || !o.view || !ferryView) return;
         const differences = compareViews(o.view, ferryView);
         if (!best || notAllowed(differences).length < notAllowed(best.differences).length) best = { index, differences };
       });
-      const opmRefusals = outcomes.map(refusedMessage).filter((m): m is string => m !== undefined);
-      const opmLoads = outcomes.some((o) => 'view' in o);
+      const opmRefusals = [...refusals];
+      const opmLoads = outcomes.some((o) => 'db' in o);
 
       let verdict: Entry['verdict'];
       let matchedOutcome: number | undefined;
