@@ -26,7 +26,7 @@ import { compareViews, viewDatabase, type CatalogView } from './opm-compare.js';
 import { haveOpm, initializerBin, opmBin, opmRegistryAddArgs } from './opm.js';
 import { corpusDir } from './shared-paths.js';
 
-const OPM_RUNS = 5;
+const OPM_RUNS = 8;
 const reportFile = path.resolve(repoRoot, process.env.FERRY_OPM_REPORT ?? path.join('dist', 'opm-report.json'));
 
 type Mode = 'replaces' | 'semver';

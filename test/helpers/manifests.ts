@@ -10,6 +10,37 @@ export interface CsvSpec {
   images?: string[];
   relatedImages?: string[];
   extra?: string;
+  /** metadata.annotations (values written as JSON strings, which YAML reads back as they are). */
+  annotations?: Record<string, string>;
+  /** Images of initContainers of the deployment. */
+  initImages?: string[];
+  /** spec.customresourcedefinitions.owned / .required. */
+  ownedCrds?: ApiRef[];
+  requiredCrds?: ApiRef[];
+  /** spec.apiservicedefinitions.owned / .required. */
+  ownedApiServices?: ApiRef[];
+  requiredApiServices?: ApiRef[];
+}
+
+/** A CRD or API service a CSV owns or requires: `name` is `plural.group` for CRDs, the plural for API services. */
+export interface ApiRef {
+  name: string;
+  group: string;
+  version: string;
+  kind: string;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+function apiRefLines(indent: string, refs: ApiRef[], withGroup: boolean, more: string[] = []): string[] {
+  return refs.flatMap((r) => [
+    `${indent}- name: ${q(r.name)}`,
+    ...(withGroup ? [`${indent}  group: ${q(r.group)}`] : []),
+    `${indent}  version: ${q(r.version)}`,
+    `${indent}  kind: ${q(r.kind)}`,
+    `${indent}  displayName: ${q(r.kind)}`,
+    ...more.map((m) => `${indent}  ${m}`),
+  ]);
 }
 
 export function csvYaml(c: CsvSpec): string {
@@ -18,9 +49,19 @@ export function csvYaml(c: CsvSpec): string {
     'kind: ClusterServiceVersion',
     'metadata:',
     c.name === '' ? '  annotations: {}' : `  name: ${c.name}`,
-    'spec:',
-    `  version: ${c.version ?? '0.0.1'}`,
   ];
+  if (c.annotations && c.name !== '') lines.push('  annotations:', ...Object.entries(c.annotations).map(([k, v]) => `    ${k}: ${q(v)}`));
+  lines.push('spec:', `  version: ${c.version ?? '0.0.1'}`);
+  if (c.ownedCrds || c.requiredCrds) {
+    lines.push('  customresourcedefinitions:');
+    if (c.ownedCrds) lines.push('    owned:', ...apiRefLines('    ', c.ownedCrds, false));
+    if (c.requiredCrds) lines.push('    required:', ...apiRefLines('    ', c.requiredCrds, false));
+  }
+  if (c.ownedApiServices || c.requiredApiServices) {
+    lines.push('  apiservicedefinitions:');
+    if (c.ownedApiServices) lines.push('    owned:', ...apiRefLines('    ', c.ownedApiServices, true, ['deploymentName: op', 'containerPort: 443']));
+    if (c.requiredApiServices) lines.push('    required:', ...apiRefLines('    ', c.requiredApiServices, true));
+  }
   if (c.replaces) lines.push(`  replaces: ${c.replaces}`);
   if (c.skips) lines.push('  skips:', ...c.skips.map((s) => `  - ${s}`));
   if (c.relatedImages) lines.push('  relatedImages:', ...c.relatedImages.map((img, i) => `  - name: img${i}\n    image: ${img}`));
@@ -36,6 +77,7 @@ export function csvYaml(c: CsvSpec): string {
     '              containers:',
     ...(c.images ?? ['quay.io/example/op:1']).map((img) => `              - name: c\n                image: ${img}`),
   );
+  if (c.initImages) lines.push('              initContainers:', ...c.initImages.map((img, i) => `              - name: init${i}\n                image: ${img}`));
   if (c.extra) lines.push(c.extra);
   return `${lines.join('\n')}\n`;
 }
