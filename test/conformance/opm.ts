@@ -36,9 +36,18 @@ export async function initializeDatabase(manifestsDir: string, database: string)
   return runChecked(initializerBin, ['-m', manifestsDir, '-o', database]);
 }
 
-/** `opm registry add -b REFS -d DB --mode MODE` over plain HTTP (the test registry). */
-export async function opmRegistryAdd(database: string, bundles: readonly string[], mode: 'replaces' | 'semver' | 'semver-skippatch'): Promise<RunResult> {
-  return runChecked(opmBin, ['registry', 'add', '-b', bundles.join(','), '-d', database, '--mode', mode, '-c', 'none', '--use-http'], { timeoutMs: 300_000 });
+/** The `opm registry add` arguments for REFS over plain HTTP (the test registry). */
+export function opmRegistryAddArgs(database: string, bundles: readonly string[], mode: 'replaces' | 'semver' | 'semver-skippatch'): string[] {
+  // --use-http alone: opm v1.26 refuses --skip-tls together with --use-http.
+  return ['registry', 'add', '-b', bundles.join(','), '-d', database, '--mode', mode, '-c', 'none', '--use-http'];
+}
+
+/**
+ * `opm registry add -b REFS -d DB --mode MODE` over plain HTTP (the test registry). opm unpacks each
+ * bundle into ./bundle_tmp* of its working directory, so it runs in `cwd` (default: the database's folder).
+ */
+export async function opmRegistryAdd(database: string, bundles: readonly string[], mode: 'replaces' | 'semver' | 'semver-skippatch', cwd = path.dirname(database)): Promise<RunResult> {
+  return runChecked(opmBin, opmRegistryAddArgs(database, bundles, mode), { timeoutMs: 300_000, cwd });
 }
 
 /** `opm render SOURCE -o json`, parsed into its objects (in opm's order). */

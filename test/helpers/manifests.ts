@@ -21,6 +21,35 @@ export interface CsvSpec {
   /** CRDs the CSV requires (spec.customresourcedefinitions.required). */
   required?: ApiSpec[];
   extra?: string;
+  /** metadata.annotations (values written as JSON strings, which YAML reads back as they are). */
+  annotations?: Record<string, string>;
+  /** spec.customresourcedefinitions.owned / .required, named as the CSV names them. */
+  ownedCrds?: ApiRef[];
+  requiredCrds?: ApiRef[];
+  /** spec.apiservicedefinitions.owned / .required. */
+  ownedApiServices?: ApiRef[];
+  requiredApiServices?: ApiRef[];
+}
+
+/** A CRD or API service a CSV owns or requires: `name` is `plural.group` for CRDs, the plural for API services. */
+export interface ApiRef {
+  name: string;
+  group: string;
+  version: string;
+  kind: string;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+function apiRefLines(indent: string, refs: ApiRef[], withGroup: boolean, more: string[] = []): string[] {
+  return refs.flatMap((r) => [
+    `${indent}- name: ${q(r.name)}`,
+    ...(withGroup ? [`${indent}  group: ${q(r.group)}`] : []),
+    `${indent}  version: ${q(r.version)}`,
+    `${indent}  kind: ${q(r.kind)}`,
+    `${indent}  displayName: ${q(r.kind)}`,
+    ...more.map((m) => `${indent}  ${m}`),
+  ]);
 }
 
 /** A CRD API as a CSV names it: name is `plural.group`. */
@@ -38,15 +67,26 @@ export function csvYaml(c: CsvSpec): string {
     'metadata:',
     c.name === '' ? '  annotations: {}' : `  name: ${c.name}`,
   ];
-  const annotations = [
-    ...(c.skipRange === undefined ? [] : [`    olm.skipRange: '${c.skipRange}'`]),
-    ...(c.containerImage === undefined ? [] : [`    containerImage: ${c.containerImage}`]),
-  ];
-  if (annotations.length > 0 && c.name !== '') lines.push('  annotations:', ...annotations);
+  const annotations = {
+    ...(c.skipRange === undefined ? {} : { 'olm.skipRange': c.skipRange }),
+    ...(c.containerImage === undefined ? {} : { containerImage: c.containerImage }),
+    ...c.annotations,
+  };
+  if (Object.keys(annotations).length > 0 && c.name !== '') lines.push('  annotations:', ...Object.entries(annotations).map(([k, v]) => `    ${k}: ${q(v)}`));
   lines.push('spec:', `  version: ${c.version ?? '0.0.1'}`);
-  const apis = (key: string, list: ApiSpec[] | undefined): string[] =>
-    list === undefined ? [] : [`    ${key}:`, ...list.flatMap((a) => [`    - name: ${a.plural}.${a.group}`, `      version: ${a.version}`, `      kind: ${a.kind}`])];
-  if (c.owned || c.required) lines.push('  customresourcedefinitions:', ...apis('owned', c.owned), ...apis('required', c.required));
+  const crdRef = (a: ApiSpec): ApiRef => ({ name: `${a.plural}.${a.group}`, group: a.group, version: a.version, kind: a.kind });
+  const ownedCrds = [...(c.ownedCrds ?? []), ...(c.owned ?? []).map(crdRef)];
+  const requiredCrds = [...(c.requiredCrds ?? []), ...(c.required ?? []).map(crdRef)];
+  if (ownedCrds.length > 0 || requiredCrds.length > 0) {
+    lines.push('  customresourcedefinitions:');
+    if (ownedCrds.length > 0) lines.push('    owned:', ...apiRefLines('    ', ownedCrds, false));
+    if (requiredCrds.length > 0) lines.push('    required:', ...apiRefLines('    ', requiredCrds, false));
+  }
+  if (c.ownedApiServices || c.requiredApiServices) {
+    lines.push('  apiservicedefinitions:');
+    if (c.ownedApiServices) lines.push('    owned:', ...apiRefLines('    ', c.ownedApiServices, true, ['deploymentName: op', 'containerPort: 443']));
+    if (c.requiredApiServices) lines.push('    required:', ...apiRefLines('    ', c.requiredApiServices, true));
+  }
   if (c.replaces) lines.push(`  replaces: ${c.replaces}`);
   if (c.skips) lines.push('  skips:', ...c.skips.map((s) => `  - ${s}`));
   if (c.relatedImages) lines.push('  relatedImages:', ...c.relatedImages.map((img, i) => (img === null ? `  - name: img${i}` : `  - name: img${i}\n    image: ${img}`)));
@@ -62,7 +102,7 @@ export function csvYaml(c: CsvSpec): string {
     '              containers:',
     ...(c.images ?? ['quay.io/example/op:1']).map((img) => `              - name: c\n                image: ${img}`),
   );
-  if (c.initImages) lines.push('              initContainers:', ...c.initImages.map((img) => `              - name: init\n                image: ${img}`));
+  if (c.initImages) lines.push('              initContainers:', ...c.initImages.map((img, i) => `              - name: init${i}\n                image: ${img}`));
   if (c.extra) lines.push(c.extra);
   return `${lines.join('\n')}\n`;
 }
