@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { ferry } from './helpers/cli.js';
 import { csvYaml, writeBundle, writePackageManifest } from './helpers/manifests.js';
 import { tempDir } from './helpers/paths.js';
-import { assertRefused } from './helpers/refusal.js';
+import { assertLoadedWithWarnings, assertRefused } from './helpers/refusal.js';
 import { SYNTHETIC_BUNDLE_PACKAGES, writeSyntheticBundlePackage } from './helpers/synthetic-corpus.js';
 
 describe('invalid input', () => {
@@ -61,10 +61,10 @@ describe('invalid input', () => {
     assertRefused(bundles, [{ file: 'q', message: /2 channels \(a, b\) and no bundle names a default channel/ }]);
   });
 
-  it('a malformed dependencies.yaml in two bundles of a package', () => {
+  it('a malformed dependencies.yaml in two bundles of a package: ignored with a warning naming line and column, as opm ignores it', () => {
     const root = tempDir();
     const dir = writeSyntheticBundlePackage(path.join(root, 'broken-deps'), SYNTHETIC_BUNDLE_PACKAGES.find((p) => p.name === 'broken-deps')!);
-    assertRefused(dir, [
+    assertLoadedWithWarnings(dir, [
       { file: '1.1.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
       { file: '1.2.0/metadata/dependencies.yaml', message: /malformed YAML at line 22, column 12/ },
     ]);

@@ -15,7 +15,7 @@ import { SYNTHETIC_BROKEN, writeSyntheticCorpus } from './helpers/synthetic-corp
 
 const corpus = writeSyntheticCorpus();
 
-describeCatalogLoad('synthetic corpus', { root: corpus.root, expected: corpus.expected, broken: SYNTHETIC_BROKEN });
+describeCatalogLoad('synthetic corpus', { root: corpus.root, expected: corpus.expected, malformed: SYNTHETIC_BROKEN });
 
 it('kv, metrics and flat give one related_image row per distinct image of each CSV, Docker Hub short names as written', async () => {
   const loaded = await loadManifests(['kv', 'metrics', 'flat'].map((p) => corpus.packageDir(p)));

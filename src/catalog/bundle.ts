@@ -36,6 +36,11 @@ export function makeBundle(input: BundleInput, problems: ProblemList): Bundle | 
     problems.add(csv.file, olmProperties, 'metadata.annotations.olm.properties');
     return undefined;
   }
+  if (csvSubstitutesFor(csv.object) !== '') {
+    // opm (v1.26 to v1.73) loads it only with --enable-alpha; a catalog opm cannot build is refused here too.
+    problems.add(csv.file, 'olm.substitutesFor is an alpha feature that opm refuses (it needs opm --enable-alpha); remove the annotation to load this bundle', 'metadata.annotations.olm.substitutesFor');
+    return undefined;
+  }
   const required = requiredApis(csv.object);
   for (const e of required.errors) problems.add(csv.file, e, 'spec.customresourcedefinitions.required');
   if (required.errors.length > 0) return undefined;

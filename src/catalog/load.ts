@@ -70,6 +70,7 @@ export async function loadManifests(roots: readonly string[], options: LoadOptio
     notes.push(...built.notes);
     warnings.push(...built.warnings);
   }
+  warnings.push(...problems.warnings);
   checkCsvNamesAcrossPackages(packages, problems);
   problems.throwIfAny();
   packages.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

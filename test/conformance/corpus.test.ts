@@ -1,6 +1,6 @@
 /**
- * Every package of the shared corpus loads (except bundles/eventing-kogito, whose dependencies.yaml is
- * malformed), and the database's ListImages / GetImagesForBundle equal what expected.json implies under
+ * Every package of the shared corpus loads (bundles/eventing-kogito without its malformed
+ * dependencies.yaml, as opm loads it), and the database's ListImages / GetImagesForBundle equal what expected.json implies under
  * opm's rule: relatedImages ∪ containers ∪ initContainers (not the containerImage annotation), plus ''
  * where a relatedImages entry has no image (opm stores the empty string). The same checks run in the
  * main suite over the synthetic corpus (test/catalog-load.test.ts).
@@ -20,7 +20,7 @@ const expected = JSON.parse(readFileSync(path.join(corpusDir, 'expected.json'), 
 describeCatalogLoad('shared corpus', {
   root: corpusDir,
   expected,
-  broken: {
+  malformed: {
     key: 'bundles/eventing-kogito',
     files: ['bundles/eventing-kogito/1.1.0/metadata/dependencies.yaml', 'bundles/eventing-kogito/1.2.0/metadata/dependencies.yaml'],
     message: /malformed YAML at line 22, column 12/,

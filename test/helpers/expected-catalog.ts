@@ -11,7 +11,6 @@ import { loadManifests } from '../../src/catalog/load.js';
 import { createDatabase, type Database } from '../../src/catalog/sqlite/database.js';
 import { CatalogQueries } from '../../src/catalog/sqlite/queries.js';
 import { writePackages } from '../../src/catalog/sqlite/writer.js';
-import { InvalidInputError } from '../../src/errors.js';
 
 export interface ExpectedCsv {
   images: string[];
@@ -43,14 +42,17 @@ export interface CatalogUnderTest {
   /** Holds package-manifests/<pkg>/ and bundles/<pkg>/<version>/. */
   root: string;
   expected: ExpectedCatalog;
-  /** The one package (`bundles/<pkg>`) whose input is malformed, and how it is refused. */
-  broken: { key: string; files: string[]; message: RegExp };
+  /**
+   * The one package (`bundles/<pkg>`) whose metadata/dependencies.yaml is malformed: opm ignores such a
+   * file and loads the bundle, so ferry does too and warns naming each file.
+   */
+  malformed: { key: string; files: string[]; message: RegExp };
 }
 
 /**
- * Every package but the broken one loads; the database's ListImages / GetImagesForBundle, heads and
- * default channels equal what `expected` says under opm's rules; each bundle package's mode is named;
- * the broken package is refused naming each bad file with its line and column.
+ * Every package loads; the database's ListImages / GetImagesForBundle, heads and default channels
+ * equal what `expected` says under opm's rules; each bundle package's mode is named; the package
+ * with malformed dependencies files loads without them, with a warning naming each file's line and column.
  */
 export function describeCatalogLoad(title: string, c: CatalogUnderTest): void {
   describe(title, () => {
@@ -60,9 +62,7 @@ export function describeCatalogLoad(title: string, c: CatalogUnderTest): void {
     before(async () => {
       const roots = [
         ...readdirSync(path.join(c.root, 'package-manifests')).map((d) => path.join(c.root, 'package-manifests', d)),
-        ...readdirSync(path.join(c.root, 'bundles'))
-          .filter((d) => `bundles/${d}` !== c.broken.key)
-          .map((d) => path.join(c.root, 'bundles', d)),
+        ...readdirSync(path.join(c.root, 'bundles')).map((d) => path.join(c.root, 'bundles', d)),
       ];
       const loaded = await loadManifests(roots);
       notes = loaded.notes;
@@ -72,16 +72,14 @@ export function describeCatalogLoad(title: string, c: CatalogUnderTest): void {
     });
     after(() => db?.close());
 
-    it('loads every package but the broken one', () => {
-      const want = Object.entries(c.expected.packages)
-        .filter(([key]) => key !== c.broken.key)
-        .map(([, p]) => p.packageName)
+    it('loads every package', () => {
+      const want = Object.values(c.expected.packages)
+        .map((p) => p.packageName)
         .sort();
       assert.deepEqual(q.listPackages().sort(), want);
     });
 
     for (const [key, pkg] of Object.entries(c.expected.packages)) {
-      if (key === c.broken.key) continue;
       it(`${key}: every CSV is stored with opm's images, heads and default channel`, () => {
         const stored = q.getBundlesForPackage(pkg.packageName).map((b) => b.name);
         for (const csvName of pkg.csvNames) {
@@ -99,28 +97,26 @@ export function describeCatalogLoad(title: string, c: CatalogUnderTest): void {
 
     it('ListImages is the union of every CSV image under opm rule', () => {
       const want = new Set<string>();
-      for (const [key, pkg] of Object.entries(c.expected.packages)) {
-        if (key === c.broken.key) continue;
+      for (const pkg of Object.values(c.expected.packages)) {
         for (const csv of Object.values(pkg.csvs)) for (const i of opmImages(csv)) want.add(i);
       }
       assert.deepEqual(q.listImages().sort(), [...want].sort());
     });
 
     it('says which mode each bundle package was built in', () => {
-      for (const [key, pkg] of Object.entries(c.expected.packages)) {
-        if (pkg.layout !== 'bundle' || key === c.broken.key) continue;
+      for (const pkg of Object.values(c.expected.packages)) {
+        if (pkg.layout !== 'bundle') continue;
         assert.ok(notes.some((n) => n.startsWith(`package ${pkg.packageName}: `) && /(replaces|semver) mode/.test(n)), pkg.packageName);
       }
     });
 
-    it('the broken package: each malformed file is named with its line and column', async () => {
-      await assert.rejects(loadManifests([path.join(c.root, c.broken.key)]), (err: unknown) => {
-        assert.ok(err instanceof InvalidInputError);
-        const files = err.problems.map((p) => path.relative(c.root, p.file)).sort();
-        assert.deepEqual(files, c.broken.files);
-        for (const p of err.problems) assert.match(p.message, c.broken.message);
-        return true;
-      });
+    it('malformed dependencies files are ignored as opm ignores them, each named with its line and column', async () => {
+      const loaded = await loadManifests([path.join(c.root, c.malformed.key)]);
+      assert.equal(loaded.catalog.packages.length, 1);
+      const warned = loaded.warnings.filter((w) => /is ignored and the bundle loaded without its dependencies/.test(w));
+      assert.deepEqual(warned.map((w) => path.relative(c.root, w.slice(0, w.indexOf(': ')))).sort(), c.malformed.files);
+      for (const w of warned) assert.match(w, c.malformed.message);
+      assert.ok(loaded.catalog.packages[0]!.bundles.every((b) => b.extraDependencies.length === 0));
     });
   });
 }

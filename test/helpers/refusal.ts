@@ -25,3 +25,17 @@ export function assertRefused(root: string, expectations: { file: string; field?
   }
   assert.equal(existsSync(path.join(out, 'index.db')), false, 'no database is written');
 }
+
+/** `registry build` of input opm tolerates: built (exit 0), with one warning per expectation naming its file. */
+export function assertLoadedWithWarnings(root: string, expectations: { file: string; message: RegExp }[]): void {
+  const { run, out } = build(root);
+  assert.equal(run.status, 0, run.stdout + run.stderr);
+  const warnings = run.json?.warnings as string[];
+  for (const e of expectations) {
+    assert.ok(
+      warnings.some((w) => w.includes(`${e.file}: `) && e.message.test(w)),
+      `expected a warning about ${e.file} matching ${e.message}; got ${JSON.stringify(warnings, null, 1)}`,
+    );
+  }
+  assert.equal(existsSync(path.join(out, 'index.db')), true, 'the database is written');
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { makeBundle } from '../bundle.js';
 import { isCsv, kindOf } from '../csv.js';
 import type { Bundle, KubeObject, TypedValue } from '../model.js';
-import type { ProblemList } from '../problems.js';
+import { ProblemList } from '../problems.js';
 import { validateDocument } from '../schemas.js';
 import { isManifestFile, listDir, readDocs } from './files.js';
 
@@ -93,8 +93,13 @@ export async function loadBundleDir(dir: string, problems: ProblemList, bundlePa
 /** Entries of metadata/dependencies.yaml or properties.yaml; [] when the file is absent. */
 async function readTypedValues(file: string, key: 'dependencies' | 'properties', problems: ProblemList): Promise<TypedValue[] | undefined> {
   if (!existsSync(file)) return [];
-  const docs = await readDocs(file, problems);
-  if (docs === undefined) return undefined;
+  const unreadable = new ProblemList();
+  const docs = await readDocs(file, unreadable);
+  if (docs === undefined) {
+    // opm treats a dependencies or properties file it cannot parse as absent and loads the bundle.
+    for (const p of unreadable.list) problems.warn(p.file, `${p.message}; the file is ignored and the bundle loaded without its ${key}, as opm does`, p.field);
+    return [];
+  }
   const doc = docs[0] ?? {};
   if (!validateDocument('bundle-dependencies', doc, file, problems)) return undefined;
   const list = (doc[key] as { type: string; value: unknown }[] | null | undefined) ?? [];
