@@ -127,8 +127,24 @@ function clearNonHeadBundles(sql: Statements, packages: readonly Package[], mode
   }
 }
 
+/**
+ * Bundles that get an `olm.package` property. A bundle image carries one of its own; for manifest
+ * folders opm writes it only while walking a channel from its head along `replaces`, so a bundle
+ * reached only through `skips` (or in no channel) has none.
+ */
+function packagePropertyBundles(pkg: Package): Set<string> {
+  if (pkg.mode !== 'package-manifest') return new Set(pkg.bundles.map((b) => b.name));
+  const byName = new Map(pkg.bundles.map((b) => [b.name, b]));
+  const visited = new Set<string>();
+  for (const channel of pkg.channels) {
+    for (let b = byName.get(channel.head); b && !visited.has(b.name); b = byName.get(b.replaces)) visited.add(b.name);
+  }
+  return visited;
+}
+
 function writePackage(sql: Statements, pkg: Package): void {
-  for (const bundle of pkg.bundles) writeBundle(sql, bundle);
+  const withPackageProperty = packagePropertyBundles(pkg);
+  for (const bundle of pkg.bundles) writeBundle(sql, bundle, withPackageProperty.has(bundle.name));
   sql.run('INSERT INTO package(name) VALUES (?)', [pkg.name]);
   for (const channel of pkg.channels) {
     sql.run('INSERT INTO channel(name, package_name, head_operatorbundle_name) VALUES (?, ?, ?)', [channel.name, pkg.name, channel.head]);
@@ -146,7 +162,7 @@ function writePackage(sql: Statements, pkg: Package): void {
   }
 }
 
-function writeBundle(sql: Statements, b: Bundle): void {
+function writeBundle(sql: Statements, b: Bundle, packageProperty: boolean): void {
   const csvJson = `${goJson(b.csv.object)}\n`;
   const bundleJson = b.objects.map((o) => `${goJson(o.object)}\n`).join('');
   sql.run(
@@ -193,7 +209,7 @@ function writeBundle(sql: Statements, b: Bundle): void {
     properties.set(`${type}\0${value}`, [type, value]);
   };
   for (const p of b.extraProperties) addProperty(p.type, goJson(p.value));
-  addProperty('olm.package', goJson({ packageName: b.packageName, version: b.version }));
+  if (packageProperty) addProperty('olm.package', goJson({ packageName: b.packageName, version: b.version }));
   for (const g of provided) addProperty('olm.gvk', gvkValue(g));
   for (const [type, value] of properties.values()) {
     sql.run('INSERT INTO properties(type, value, operatorbundle_name, operatorbundle_version, operatorbundle_path) VALUES (?, ?, ?, ?, ?)', [type, value, ...key]);
