@@ -20,6 +20,7 @@
  */
 import { ExitCode, FerryError } from '../../errors.js';
 import { compareBytes } from '../../util/compare-bytes.js';
+import { goSortSlice } from '../../util/go-sort.js';
 import { queryColumn, queryRows, type Database, type SqlValue } from '../sqlite/database.js';
 import { SCHEMA_BUNDLE, SCHEMA_CHANNEL, SCHEMA_PACKAGE, type FbcBundle, type FbcChannel, type FbcIcon, type FbcPackageContent, type FbcProperty, type FbcRelatedImage } from './declcfg.js';
 import { compactJson, goString, RawJson } from './go-json-indent.js';
@@ -258,7 +259,7 @@ function objectProperty(object: string): FbcProperty {
   return { type: 'olm.bundle.object', value: new RawJson(`{"data":"${Buffer.from(object, 'utf8').toString('base64')}"}`) };
 }
 
-/** The CSV's spec.relatedImages, then the related_image rows it does not name, sorted (stably) by image. */
+/** The CSV's spec.relatedImages, then the related_image rows it does not name, sorted by image as opm sorts them. */
 function relatedImages(db: Database, name: string, csv: Record<string, unknown> | undefined): FbcRelatedImage[] {
   const out: FbcRelatedImage[] = [];
   const spec = csv?.spec as { relatedImages?: unknown } | undefined;
@@ -272,7 +273,8 @@ function relatedImages(db: Database, name: string, csv: Record<string, unknown> 
     named.add(text);
     out.push({ name: '', image: text });
   }
-  return out.map((r, i) => ({ r, i })).sort((a, b) => compareBytes(a.r.image, b.r.image) || a.i - b.i).map((x) => x.r);
+  // opm sorts with Go's sort.Slice by image alone: entries of one image keep Go's (unstable) order.
+  return goSortSlice(out, (a, b) => compareBytes(a.image, b.image) < 0);
 }
 
 /** The icon of the CSV heading the default channel (opm: populatePackageIcons). */
