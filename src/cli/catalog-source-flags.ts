@@ -32,6 +32,7 @@ export interface CatalogSourceFlagValues {
   mode: CatalogSources['mode'];
   'src-tls-verify'?: boolean;
   'tls-verify'?: boolean;
+  'skip-tls-verify'?: boolean;
   'ca-file'?: string;
 }
 
@@ -53,7 +54,7 @@ export function catalogSources(flags: CatalogSourceFlagValues, info: (line: stri
             endpoint: flags['appregistry-endpoint'],
             ...(flags['auth-token'] ? { authToken: flags['auth-token'] } : {}),
             ...(flags['appregistry-packages'] ? { packages: flags['appregistry-packages'] } : {}),
-            tlsVerify: flags['src-tls-verify'] ?? flags['tls-verify'] ?? true,
+            tlsVerify: flags['skip-tls-verify'] ? false : (flags['src-tls-verify'] ?? flags['tls-verify'] ?? true),
             ...(flags['ca-file'] ? { caFile: flags['ca-file'] } : {}),
             onProgress: (e: AppRegistryProgress) => {
               if (e.type === 'listed') info(`App Registry ${e.namespace}: ${e.selected} of ${e.available} operators`);

@@ -16,7 +16,7 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
   static override examples = [
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog quay.io/example/catalog:v1 -o /media/usb/catalog.tar --volume-size fat32 --sign-key ferry-signing.key',
-    '<%= config.bin %> <%= command.id %> --from-dir ./manifests --from quay.io/operator-framework/opm:latest --tag example.com/olm/my-catalog:v1',
+    '<%= config.bin %> <%= command.id %> --from-dir ./manifests --from quay.io/operator-framework/opm:v1.73.0 --tag example.com/olm/my-catalog:v1',
     '<%= config.bin %> <%= command.id %> --catalog registry.redhat.io/redhat/redhat-operator-index:v4.14 --packages local-storage-operator,odf-operator --dry-run',
     '<%= config.bin %> <%= command.id %> --from-dir examples/manifests --from oci:examples/images:quay.io/ferry-example/catalog-base:latest --tag quay.io/ferry-example/catalog:v1 --images-from examples/images -o ferry-example.tar',
   ];
@@ -24,7 +24,7 @@ export default class Pack extends FerryCommand<PackResult | PackPlan> {
   static override flags = {
     catalog: Flags.string({ description: 'The catalog image to pack (sqlite or file-based). Or build the catalog first from the source flags below, as registry build does.' }),
     ...catalogSourceFlags,
-    from: Flags.string({ description: 'With a source flag: the base image the built catalog database is added to.', default: DEFAULT_BASE_IMAGE }),
+    from: Flags.string({ description: 'With a source flag: the base image the built catalog database is added to (the default is the last opm release that serves sqlite; opm:latest no longer does).', default: DEFAULT_BASE_IMAGE, aliases: ['binary-image'] }),
     tag: Flags.string({ description: 'With a source flag: the name the built catalog carries (its mirror name derives from it).', default: 'localhost/ferry/catalog:latest' }),
     packages: Flags.string({ description: 'Comma-separated packages to keep (as opm index prune): the catalog in the archive is rebuilt to hold only these, and only their images are packed.' }),
     output: Flags.string({ char: 'o', description: 'Archive file (default: <catalog name>.tar here); with --volume-size, volumes NAME.001.tar… beside it.' }),

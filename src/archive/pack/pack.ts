@@ -88,7 +88,7 @@ export async function pack(options: PackOptions): Promise<PackResult> {
     images: collected.images.length,
     missing: collected.missing,
     invalid: collected.invalid,
-    warnings: manifests.warnings,
+    warnings: [...(built?.warnings ?? []), ...manifests.warnings],
     cacheDir,
   };
 }
@@ -122,6 +122,8 @@ interface BuiltFirst {
   platforms: string[];
   /** What it was built from, for the metadata. */
   from: string;
+  /** The build's warnings (e.g. a sqlite catalog on opm:latest). */
+  warnings: string[];
 }
 
 /** With `build`: the catalog built (as `registry build`) straight into the pack cache. */
@@ -137,7 +139,7 @@ async function buildFirst(options: PackOptions, cacheDir: string): Promise<Built
     ...(options.jobs ? { jobs: options.jobs } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  return { platforms: result.image?.platforms ?? [], from: describeSources(options.build.sources, options.build.base) };
+  return { platforms: result.image?.platforms ?? [], from: describeSources(options.build.sources, options.build.base), warnings: result.warnings };
 }
 
 function describeSources(s: CatalogSources, base: string): string {

@@ -1,7 +1,7 @@
 /**
  * Builds a catalog image without a container engine: the base image (each platform of a
- * multi-platform base) plus one layer holding the database, with the catalog label, entrypoint,
- * cmd and port set; then copies it to the destination (a registry, or an archive) with the copy
+ * multi-platform base) plus one layer holding the database (or, for a file-based catalog, the
+ * `/configs` folder), with the catalog label, entrypoint, cmd and port set; then copies it to the destination (a registry, or an archive) with the copy
  * engine, base layers moved from the base's own store. Same database and base → same digest.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,12 +15,18 @@ import { OverlayStore } from '../../oci/overlay-store.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
 import { parseImageName } from '../../oci/transport.js';
-import { catalogConfig } from './catalog-config.js';
+import { configureCatalog } from './catalog-config.js';
+import type { CatalogFormat } from './catalog-labels.js';
+import { writeConfigsLayer } from './configs-layer.js';
 import { appendLayer } from './append-layer.js';
 import { writeDatabaseLayer } from './database-layer.js';
 
 export interface BuildCatalogImageOptions {
-  database: string;
+  /** The sqlite database (format `sqlite`, the default). */
+  database?: string;
+  /** The file-based catalog folder and its files (relative paths), for format `fbc`. */
+  configs?: { dir: string; files: readonly string[] };
+  format?: CatalogFormat;
   /** Base image (`--from`). */
   base: string;
   /** Where the catalog goes: a registry reference, or `oci-archive:FILE[:NAME]` / `oci:DIR[:NAME]`. */
@@ -39,6 +45,7 @@ export interface BuiltCatalogImage {
   digest: string;
   mediaType: string;
   platforms: string[];
+  format: CatalogFormat;
   layer: { digest: string; diffId: string; size: number };
   base: { reference: string; digest: string };
 }
@@ -56,8 +63,10 @@ export async function buildCatalogImage(options: BuildCatalogImageOptions): Prom
     const base = await stores.locate(parseImageName(options.base), 'source');
     const destination = await stores.locate(parseImageName(options.destination), 'destination');
     const scratch = await LayoutStore.create(path.join(work, 'layout'));
-    const layer = await writeDatabaseLayer(options.database, path.join(work, 'layer.tar.gz'));
-    const { platforms, baseDigest } = await appendLayer(base, scratch, layer, catalogConfig, BUILT_TAG, signalOf(options));
+    const format = options.format ?? 'sqlite';
+    const layerFile = path.join(work, 'layer.tar.gz');
+    const layer = format === 'fbc' ? await writeConfigsLayer(options.configs!.dir, options.configs!.files, layerFile) : await writeDatabaseLayer(options.database!, layerFile);
+    const { platforms, baseDigest } = await appendLayer(base, scratch, layer, configureCatalog(format), BUILT_TAG, signalOf(options));
 
     const engine = new CopyEngine({ ...(options.jobs ? { jobs: options.jobs } : {}), ...signalOf(options), ...(options.onEvent ? { onEvent: options.onEvent } : {}) });
     const source: ImageLocation = { store: new OverlayStore(scratch, base), repository: '', reference: BUILT_TAG, display: `catalog built on ${base.display}` };
@@ -68,6 +77,7 @@ export async function buildCatalogImage(options: BuildCatalogImageOptions): Prom
       digest: copied.digest,
       mediaType: copied.mediaType,
       platforms,
+      format,
       layer: { digest: layer.digest, diffId: layer.diffId, size: layer.size },
       base: { reference: base.display, digest: baseDigest },
     };

@@ -10,11 +10,15 @@ import { ExitCode, FerryError } from '../../errors.js';
 import type { CopyListener } from '../../oci/copy/progress.js';
 import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
+import { publishDir, tempDirBeside } from '../../util/atomic-dir.js';
 import { parseImageName } from '../../oci/transport.js';
 import type { ModeOption } from '../graph.js';
 import { loadManifests, type LoadResult } from '../load.js';
 import { downloadAppRegistry, type DownloadAppRegistryOptions } from '../appregistry/index.js';
+import { writeFbcFromDatabase } from '../fbc/fbc-from-database.js';
+import { latestOpmBaseWarning } from '../image/base-image-warning.js';
 import { buildCatalogImage, type BuiltCatalogImage } from '../image/build-catalog-image.js';
+import type { CatalogFormat } from '../image/catalog-labels.js';
 import { readCatalogImage } from '../image/read-catalog-image.js';
 import { unpackBundleImages } from '../image/unpack-bundle-images.js';
 import { createDatabase, openDatabase, saveDatabase } from '../sqlite/database.js';
@@ -24,6 +28,8 @@ import { writePackages } from '../sqlite/writer.js';
 import { summarize, type CatalogSummary } from './summary.js';
 
 export const DATABASE_FILE_NAME = 'index.db';
+/** The folder a database-only file-based-catalog build writes into `databaseDir`. */
+export const CONFIGS_DIR_NAME = 'configs';
 
 export interface CatalogSources {
   fromDirs?: readonly string[];
@@ -40,6 +46,8 @@ export interface CatalogSources {
 
 export interface BuildCatalogOptions extends CatalogSources {
   base: string;
+  /** What the image (or database-only output) holds: the sqlite database (default) or a file-based catalog rendered from it. */
+  outputFormat?: CatalogFormat;
   /** `docker://REF` / bare reference to push to, `oci-archive:FILE:NAME` to save; undefined: database only into `databaseDir`. */
   destination?: string;
   databaseDir?: string;
@@ -53,8 +61,10 @@ export interface BuildCatalogOptions extends CatalogSources {
 }
 
 export interface BuildCatalogResult extends CatalogSummary {
-  /** Where index.db was written (database-only builds). */
+  /** Where index.db was written (database-only sqlite builds). */
   database?: string;
+  /** Where the configs folder was written (database-only file-based-catalog builds). */
+  configs?: string;
   image?: BuiltCatalogImage;
   /** All packages in the catalog (the starting catalog's included). */
   catalogPackages: string[];
@@ -67,8 +77,9 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
   const stores = new StoreSet({ ...(options.source ? { source: options.source } : {}), ...(options.imagesFrom !== undefined ? { imagesFrom: options.imagesFrom } : {}) });
   try {
     const database = path.join(work, DATABASE_FILE_NAME);
-    // A database-only build saves straight to the user's folder (atomically); an image build keeps it in work.
-    const output = options.destination === undefined ? path.join(options.databaseDir!, DATABASE_FILE_NAME) : database;
+    const format = options.outputFormat ?? 'sqlite';
+    // A database-only sqlite build saves straight to the user's folder (atomically); the others keep it in work.
+    const output = options.destination === undefined && format === 'sqlite' ? path.join(options.databaseDir!, DATABASE_FILE_NAME) : database;
     const signal = options.signal ? { signal: options.signal } : {};
     if (options.fromDb !== undefined) await copyFile(options.fromDb, database);
     else if (options.fromIndex !== undefined) {
@@ -96,10 +107,26 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
     } finally {
       db.close();
     }
-    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: loaded.warnings };
-    if (options.destination === undefined) return { ...base, database: output };
+    const baseWarning = options.destination === undefined ? undefined : latestOpmBaseWarning(options.base, format);
+    const base = { ...summarize(loaded.catalog), catalogPackages, notes: loaded.notes, warnings: [...loaded.warnings, ...(baseWarning ? [baseWarning] : [])] };
+    if (options.destination === undefined && format === 'sqlite') return { ...base, database: output };
+    let configs: { dir: string; files: string[] } | undefined;
+    if (format === 'fbc') {
+      const target = options.destination === undefined ? path.join(options.databaseDir!, CONFIGS_DIR_NAME) : path.join(work, CONFIGS_DIR_NAME);
+      const temp = await tempDirBeside(target);
+      try {
+        const written = await writeFbcFromDatabase(database, temp);
+        await publishDir(temp, target, { replace: true });
+        configs = { dir: target, files: written.files };
+      } finally {
+        await rm(temp, { recursive: true, force: true });
+      }
+    }
+    if (options.destination === undefined) return { ...base, configs: configs!.dir };
     const image = await buildCatalogImage({
       database,
+      format,
+      ...(configs ? { configs } : {}),
       base: options.base,
       destination: options.destination,
       ...(options.source ? { source: options.source } : {}),
