@@ -26,13 +26,7 @@ export interface BuildResult {
 }
 
 /** What the channel walk needs of a bundle, new (from manifests) or stored (in the database already). */
-export interface GraphNode {
-  readonly name: string;
-  readonly version: string;
-  readonly replaces: string;
-  readonly skips: readonly string[];
-  readonly channels: readonly string[];
-  readonly defaultChannelAnnotation?: string;
+export interface GraphNode extends StoredNode {
   /** Where it came from, for messages (the CSV file, or the database). */
   readonly file: string;
 }

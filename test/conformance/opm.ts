@@ -7,6 +7,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { splitJsonObjects } from '../helpers/catalog-dump.js';
 import { run, runChecked, type RunResult } from '../helpers/exec.js';
 import { freePort } from '../helpers/registry.js';
 import { sharedDir } from './shared-paths.js';
@@ -53,31 +54,12 @@ export async function opmRegistryAdd(database: string, bundles: readonly string[
 /** `opm render SOURCE -o json`, parsed into its objects (in opm's order). */
 export async function opmRender(source: string): Promise<Record<string, unknown>[]> {
   const r = await runChecked(opmBin, ['render', source, '-o', 'json', '--skip-tls-verify'], { timeoutMs: 300_000 });
-  return parseObjects(r.stdout);
+  return splitJsonObjects(r.stdout) as Record<string, unknown>[];
 }
 
 /** `opm validate DIR`: resolves opm's result (status 0 when the catalog is valid). */
 export function opmValidate(dir: string): Promise<RunResult> {
   return run(opmBin, ['validate', dir]);
-}
-
-/** Concatenated JSON values (opm render's output) into an array. */
-export function parseObjects(text: string): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{') {
-      if (depth++ === 0) start = i;
-    } else if (c === '}' && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>);
-  }
-  return out;
 }
 
 export type Served = { database: string } | { configs: string; cacheDir?: string };

@@ -5,10 +5,11 @@
  * test registry, plus the database queries both the main suite (against goldens taken from opm
  * v1.26.0) and the conformance suite (against live opm) compare.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { pushUmociImage } from './catalog-fixtures.js';
+import { pushBundleImage } from './bundle-images.js';
 import { runChecked } from './exec.js';
+import { crdYaml, writeBundle } from './manifests.js';
 import { tempDir } from './paths.js';
 
 export interface BundleSpec {
@@ -54,59 +55,28 @@ export const PROPERTIES_YAML = `properties:
   value: gold
 `;
 
+const WIDGET = { group: 'example.com', plural: 'widgets', kind: 'Widget', version: 'v1' };
+const GADGET = { group: 'example.com', plural: 'gadgets', kind: 'Gadget', version: 'v1alpha1' };
+
 /** A bundle folder (manifests/ and metadata/) for `spec`. */
 export function writeBundleFolder(dir: string, spec: BundleSpec): string {
-  const name = csvName(spec.pkg, spec.version);
-  mkdirSync(path.join(dir, 'manifests'), { recursive: true });
-  mkdirSync(path.join(dir, 'metadata'), { recursive: true });
-  writeFileSync(
-    path.join(dir, 'manifests', 'csv.yaml'),
-    [
-      'apiVersion: operators.coreos.com/v1alpha1',
-      'kind: ClusterServiceVersion',
-      'metadata:',
-      `  name: ${name}`,
-      '  annotations:',
-      `    olm.skipRange: ">=0.1.0 <${spec.version}"`,
-      'spec:',
-      `  version: ${spec.version}`,
-      ...(spec.replaces ? [`  replaces: ${csvName(spec.pkg, spec.replaces)}`] : []),
-      '  customresourcedefinitions:',
-      '    owned:',
-      '    - {name: widgets.example.com, version: v1, kind: Widget}',
-      '    required:',
-      '    - {name: gadgets.example.com, version: v1alpha1, kind: Gadget}',
-      '  install:',
-      '    strategy: deployment',
-      '    spec:',
-      '      deployments:',
-      '      - name: op',
-      '        spec:',
-      '          template:',
-      '            spec:',
-      '              initContainers:',
-      `              - {name: init, image: "quay.io/example/${spec.pkg}-init:${spec.version}"}`,
-      '              containers:',
-      `              - {name: op, image: "quay.io/example/${spec.pkg}:${spec.version}"}`,
-      '',
-    ].join('\n'),
+  writeBundle(
+    dir,
+    spec.pkg,
+    spec.channels,
+    {
+      name: csvName(spec.pkg, spec.version),
+      version: spec.version,
+      ...(spec.replaces ? { replaces: csvName(spec.pkg, spec.replaces) } : {}),
+      skipRange: `>=0.1.0 <${spec.version}`,
+      owned: [WIDGET],
+      required: [GADGET],
+      images: [`quay.io/example/${spec.pkg}:${spec.version}`],
+      initImages: [`quay.io/example/${spec.pkg}-init:${spec.version}`],
+    },
+    spec.defaultChannel,
   );
-  writeFileSync(
-    path.join(dir, 'manifests', 'crd.yaml'),
-    [
-      'apiVersion: apiextensions.k8s.io/v1',
-      'kind: CustomResourceDefinition',
-      'metadata: {name: widgets.example.com}',
-      'spec:',
-      '  group: example.com',
-      '  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}',
-      '  scope: Namespaced',
-      '  versions:',
-      '  - {name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}',
-      '',
-    ].join('\n'),
-  );
-  writeFileSync(path.join(dir, 'metadata', 'annotations.yaml'), `annotations:\n${Object.entries(annotations(spec)).map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`);
+  writeFileSync(path.join(dir, 'manifests', 'crd.yaml'), crdYaml(WIDGET));
   if (spec.metadata !== false) {
     writeFileSync(path.join(dir, 'metadata', 'dependencies.yaml'), DEPENDENCIES_YAML);
     writeFileSync(path.join(dir, 'metadata', 'properties.yaml'), PROPERTIES_YAML);
@@ -114,32 +84,13 @@ export function writeBundleFolder(dir: string, spec: BundleSpec): string {
   return dir;
 }
 
-function annotations(spec: BundleSpec): Record<string, string> {
-  return {
-    'operators.operatorframework.io.bundle.mediatype.v1': 'registry+v1',
-    'operators.operatorframework.io.bundle.manifests.v1': 'manifests/',
-    'operators.operatorframework.io.bundle.metadata.v1': 'metadata/',
-    'operators.operatorframework.io.bundle.package.v1': spec.pkg,
-    'operators.operatorframework.io.bundle.channels.v1': spec.channels.join(','),
-    ...(spec.defaultChannel ? { 'operators.operatorframework.io.bundle.channel.default.v1': spec.defaultChannel } : {}),
-  };
-}
-
 /** Writes each bundle and pushes it as `HOST/ferry-test/PKG-bundle:VERSION`; resolves the references in order. */
 export async function pushBundleImages(host: string, specs: readonly BundleSpec[]): Promise<string[]> {
   const root = tempDir('ferry-bundle-images-');
   const refs: string[] = [];
   for (const spec of specs) {
-    const dir = writeBundleFolder(path.join(root, `${spec.pkg}-${spec.version}`), spec);
     const ref = `${host}/ferry-test/${spec.pkg}-bundle:${spec.version}`;
-    await pushUmociImage({
-      files: path.join(dir, 'manifests'),
-      at: '/manifests',
-      more: [{ files: path.join(dir, 'metadata'), at: '/metadata' }],
-      labels: annotations(spec),
-      destination: `docker://${ref}`,
-      skopeoFlags: ['--dest-tls-verify=false'],
-    });
+    await pushBundleImage(writeBundleFolder(path.join(root, `${spec.pkg}-${spec.version}`), spec), ref);
     refs.push(ref);
   }
   return refs;

@@ -27,15 +27,15 @@ export interface RawPackage {
   readonly stored?: StoredPackage;
 }
 
-/** A bundle already in the database, as the channel graph sees it. */
+/** A bundle as the channel graph sees it: one already in the database, or (with its file) a new one. */
 export interface StoredNode {
   readonly name: string;
   readonly version: string;
   readonly replaces: string;
   readonly skips: readonly string[];
-  /** Channels it has entries in (channel_entry is authoritative, as in opm). */
+  /** Channels it is in; for a stored bundle those it has entries in (channel_entry is authoritative, as in opm). */
   readonly channels: readonly string[];
-  /** The package's current default channel (opm hands it to every stored bundle). */
+  /** Its default-channel annotation; for a stored bundle the package's current default (opm hands that to every stored bundle). */
   readonly defaultChannelAnnotation?: string;
 }
 
