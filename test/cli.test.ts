@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ferry } from './helpers/cli.js';
+import { describeRegistryCommands } from './helpers/registry-command-checks.js';
 import { writeBundle, writePackageManifest } from './helpers/manifests.js';
 import { tempDir } from './helpers/paths.js';
 import { fakeDigest, writeSyntheticCorpus } from './helpers/synthetic-corpus.js';
@@ -11,77 +12,21 @@ import { fakeDigest, writeSyntheticCorpus } from './helpers/synthetic-corpus.js'
 const corpus = writeSyntheticCorpus();
 const pm = (p: string): string => corpus.packageDir(p);
 
-describe('registry commands', () => {
-  let db: string;
-  before(() => {
-    const out = tempDir();
-    const run = ferry(['registry', 'build', '--from-dir', `${pm('kv')},${pm('metrics')}`, '--db-only', '--save', out, '--json']);
-    assert.equal(run.status, 0, run.stderr);
-    assert.equal(run.json?.status, 'ok');
-    assert.equal(run.json?.result.packages, 2);
-    assert.equal(run.json?.result.bundles, 6);
-    db = run.json?.result.database;
-  });
+describeRegistryCommands('registry commands', {
+  dir: pm,
+  first: ['kv', 'metrics'],
+  bundles: 6,
+  added: 'flat',
+  addedHeads: { alpha: 'flat-operator.v0.12.2', beta: 'flat-operator.v0.12.1', stable: 'flat-operator.v0.11.1' },
+  counts: [10, 12],
+  prefix: 'kv-operator',
+  heads: { alpha: 'kv-operator.v0.9.2', beta: 'kv-operator.v0.9.0' },
+  imageCount: 13,
+  someImage: 'docker.io/synthetic/flat-operator:0.12.2',
+  headImages: [`quay.io/synthetic/kv-operator@${fakeDigest('kv-operator 0.9.2')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.10')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.13')}`],
+});
 
-  it('add puts packages in, and replaces a package that is already there', () => {
-    let run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('flat'), '--json']);
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.json?.result.packagesAfter, ['flat', 'kv', 'metrics']);
-    run = ferry(['registry', 'add', '--database', db, '--from-dir', pm('kv')]);
-    assert.equal(run.status, 0, run.stderr);
-    const counts = execFileSync('sqlite3', [db, "SELECT count(*) FROM operatorbundle; SELECT count(*) FROM channel_entry WHERE package_name='kv'; PRAGMA foreign_key_check;"], { encoding: 'utf8' });
-    assert.equal(counts, '10\n12\n');
-  });
-
-  it('list shows packages, channels and heads; --json gives the structure', () => {
-    const human = ferry(['registry', 'list', '--database', db]);
-    assert.equal(human.status, 0);
-    assert.match(human.stdout, /^kv \(default channel alpha, 3 bundles\)\n  alpha \*: kv-operator\.v0\.9\.2\n  beta: kv-operator\.v0\.9\.0\n/m);
-    const json = ferry(['registry', 'list', '--database', db, '--json']);
-    const flat = json.json?.result.packages.find((p: { name: string }) => p.name === 'flat');
-    assert.deepEqual(flat.channels, [
-      { name: 'alpha', head: 'flat-operator.v0.12.2' },
-      { name: 'beta', head: 'flat-operator.v0.12.1' },
-      { name: 'stable', head: 'flat-operator.v0.11.1' },
-    ]);
-  });
-
-  it('images prints normalized, sorted, unique references; --bundle narrows to one bundle', () => {
-    const run = ferry(['registry', 'images', '--from-db', db]);
-    assert.equal(run.status, 0, run.stderr);
-    const lines = run.stdout.trim().split('\n');
-    assert.equal(lines.length, 13);
-    assert.deepEqual(lines, [...lines].sort());
-    assert.ok(lines.includes('docker.io/synthetic/flat-operator:0.12.2'));
-    const one = ferry(['registry', 'images', '--from-db', db, '--bundle', 'kv-operator.v0.9.2']);
-    assert.deepEqual(
-      one.stdout.trim().split('\n'),
-      [`quay.io/synthetic/kv-operator@${fakeDigest('kv-operator 0.9.2')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.10')}`, `quay.io/synthetic/kv@${fakeDigest('kv 3.3.13')}`].sort(),
-    );
-    const missing = ferry(['registry', 'images', '--from-db', db, '--bundle', 'nope.v1']);
-    assert.equal(missing.status, 5);
-    assert.match(missing.stderr, /no bundle named nope\.v1/);
-  });
-
-  it('rm removes packages and their bundles; prune keeps only the list', () => {
-    const copy = path.join(tempDir(), 'copy.db');
-    execFileSync('cp', [db, copy]);
-    let run = ferry(['registry', 'rm', '--database', copy, '--packages', 'metrics', '--json']);
-    assert.equal(run.status, 0, run.stderr);
-    assert.deepEqual(run.json?.result.packagesAfter, ['flat', 'kv']);
-    run = ferry(['registry', 'prune', '--database', copy, '--packages', 'kv']);
-    assert.equal(run.status, 0, run.stderr);
-    const q = (sql: string): string => execFileSync('sqlite3', [copy, sql], { encoding: 'utf8' }).trim();
-    assert.equal(q('SELECT group_concat(name) FROM package'), 'kv');
-    assert.equal(q("SELECT count(*) FROM operatorbundle WHERE name NOT LIKE 'kv-operator%'"), '0');
-    assert.equal(q("SELECT count(*) FROM related_image WHERE operatorbundle_name NOT LIKE 'kv-operator%'"), '0');
-    assert.equal(q("SELECT count(*) FROM properties WHERE operatorbundle_name NOT LIKE 'kv-operator%'"), '0');
-    assert.equal(q('PRAGMA integrity_check'), 'ok');
-    const unknown = ferry(['registry', 'rm', '--database', copy, '--packages', 'nope']);
-    assert.equal(unknown.status, 5);
-    assert.match(unknown.stderr, /no package named nope/);
-  });
-
+describe('registry commands: more', () => {
   it('images reports invalid references with the bundle naming them and exits 7 (partial)', () => {
     const root = tempDir();
     writePackageManifest(root, 'odd', [{ name: 'alpha', currentCSV: 'odd.v1' }], [{ name: 'odd.v1', images: ['quay.io/ok/op:1', 'Quay.io/BAD/Name:1'] }]);

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushUmociImage } from '../helpers/catalog-fixtures.js';
+import { checkPushedCatalog } from '../helpers/catalog-image-checks.js';
 import { ferryAsync } from '../helpers/cli.js';
 import { runChecked } from '../helpers/exec.js';
-import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from '../helpers/fixtures.js';
+import { buildFixtureLayout, skopeoCopy, type FixtureLayout } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/paths.js';
 import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { corpusDir } from './shared-paths.js';
@@ -38,33 +39,7 @@ after(async () => registry.stop());
 
 describe('catalog images of shared-corpus packages', () => {
   test('pushed catalog: labels, entrypoint, cmd, port; database schema 13; same images as the database; reproducible', async () => {
-    const ref = `${registry.host}/olm/catalog:v1`;
-    const built = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', ref, '--json']);
-    assert.equal(built.status, 0, built.stderr);
-    const digest = built.json!.result.image.digest;
-    assert.equal(sha256Digest(await skopeoInspectRaw(`docker://${ref}`, registry)), digest);
-
-    const config = JSON.parse((await runChecked('skopeo', ['--insecure-policy', 'inspect', '--config', '--tls-verify=false', `docker://${ref}`])).stdout) as {
-      config: { Labels: Record<string, string>; Entrypoint: string[]; Cmd: string[]; ExposedPorts: Record<string, object> };
-    };
-    assert.equal(config.config.Labels['operators.operatorframework.io.index.database.v1'], '/database/index.db');
-    assert.deepEqual(config.config.Entrypoint, ['/bin/opm']);
-    assert.deepEqual(config.config.Cmd, ['registry', 'serve', '--database', '/database/index.db']);
-    assert.deepEqual(Object.keys(config.config.ExposedPorts), ['50051/tcp']);
-
-    // The database, pulled out by skopeo and umoci, opened by sqlite3.
-    const out = tempDir();
-    await runChecked('skopeo', ['--insecure-policy', 'copy', '--src-tls-verify=false', `docker://${ref}`, `oci:${out}/layout:c`]);
-    await runChecked('umoci', ['raw', 'unpack', '--rootless', '--image', `${out}/layout:c`, `${out}/root`]);
-    const version = await runChecked('sqlite3', [path.join(out, 'root', 'database', 'index.db'), 'SELECT version FROM schema_migrations']);
-    assert.equal(version.stdout.trim(), '13');
-
-    const images = await ferryAsync(['registry', 'images', '--from', ref, '--json']);
-    assert.equal(images.status, 0, images.stderr);
-    assert.deepEqual(images.json!.result.images, [...expectedImages, ref].sort());
-
-    const again = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--from', `${registry.host}/opm:latest`, '--to', `${registry.host}/olm/catalog:again`, '--json']);
-    assert.equal(again.json!.result.image.digest, digest, 'same input, same digest');
+    await checkPushedCatalog(registry, PACKAGES, `${registry.host}/opm:latest`, expectedImages);
   });
 
   test('--bundles: bundle images (made by umoci) are pulled and unpacked; each image becomes a related image', async () => {
