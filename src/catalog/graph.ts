@@ -35,10 +35,6 @@ function nodeOf(b: Bundle): GraphNode {
   return { name: b.name, version: b.version, replaces: b.replaces, skips: b.skips, channels: b.channels, ...(b.defaultChannelAnnotation ? { defaultChannelAnnotation: b.defaultChannelAnnotation } : {}), file: b.csv.file };
 }
 
-function storedNode(n: StoredNode, file: string): GraphNode {
-  return { ...n, file };
-}
-
 interface Walk {
   entries: ChannelEntry[];
   errors: { bundle: GraphNode; field: string; message: string }[];
@@ -105,7 +101,7 @@ class WalkErrors {
 function indexByName(raw: RawPackage, problems: ProblemList): Map<string, GraphNode> | undefined {
   const byName = new Map<string, GraphNode>();
   let ok = true;
-  for (const n of raw.stored?.nodes ?? []) byName.set(n.name, storedNode(n, raw.stored!.source));
+  for (const n of raw.stored?.nodes ?? []) byName.set(n.name, { ...n, file: raw.stored!.source });
   for (const b of raw.bundles) {
     const other = byName.get(b.name);
     if (other) {

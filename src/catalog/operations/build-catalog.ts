@@ -13,7 +13,7 @@ import { StoreSet } from '../../oci/store-set.js';
 import { publishDir, tempDirBeside } from '../../util/atomic-dir.js';
 import { parseImageName } from '../../oci/transport.js';
 import type { ModeOption } from '../graph.js';
-import { loadManifests, type LoadResult } from '../load.js';
+import type { LoadResult } from '../load.js';
 import { downloadAppRegistry, type DownloadAppRegistryOptions } from '../appregistry/index.js';
 import { writeFbcFromDatabase } from '../fbc/fbc-from-database.js';
 import { latestOpmBaseWarning } from '../image/base-image-warning.js';
@@ -23,8 +23,7 @@ import { readCatalogImage } from '../image/read-catalog-image.js';
 import { unpackBundleImages } from '../image/unpack-bundle-images.js';
 import { createDatabase, openDatabase, saveDatabase } from '../sqlite/database.js';
 import { CatalogQueries } from '../sqlite/queries.js';
-import { readStoredPackages } from '../sqlite/stored-packages.js';
-import { writePackages } from '../sqlite/writer.js';
+import { loadIntoDatabase } from './load-into-database.js';
 import { summarize, type CatalogSummary } from './summary.js';
 
 export const DATABASE_FILE_NAME = 'index.db';
@@ -98,9 +97,7 @@ export async function buildCatalog(options: BuildCatalogOptions): Promise<BuildC
     let catalogPackages: string[];
     let loaded: LoadResult;
     try {
-      const stored = readStoredPackages(db, options.fromDb ?? options.fromIndex ?? database);
-      loaded = roots.length > 0 ? await loadManifests(roots, { mode: options.mode ?? 'auto', bundleImages, stored }) : { catalog: { packages: [] }, notes: [], warnings: [] };
-      writePackages(db, loaded.catalog.packages, { mode: options.mode ?? 'auto' });
+      loaded = await loadIntoDatabase(db, roots, { mode: options.mode ?? 'auto', bundleImages, database: options.fromDb ?? options.fromIndex ?? database });
       catalogPackages = new CatalogQueries(db).listPackages().sort();
       if (started) db.exec('VACUUM');
       await saveDatabase(db, output);

@@ -12,12 +12,11 @@ import type { RegistryOptions } from '../../oci/registry/client.js';
 import { StoreSet } from '../../oci/store-set.js';
 import type { ModeOption } from '../graph.js';
 import { unpackBundleImages } from '../image/unpack-bundle-images.js';
-import { loadManifests, type LoadResult } from '../load.js';
-import { readStoredPackages } from '../sqlite/stored-packages.js';
+import type { LoadResult } from '../load.js';
+import { loadIntoDatabase } from './load-into-database.js';
 import { openDatabase, saveDatabase, type Database } from '../sqlite/database.js';
 import { CatalogQueries } from '../sqlite/queries.js';
 import { removePackages } from '../sqlite/remove.js';
-import { writePackages } from '../sqlite/writer.js';
 import { summarize, type CatalogSummary } from './summary.js';
 
 export interface ChangeResult {
@@ -69,8 +68,7 @@ export async function addToDatabase(options: AddOptions): Promise<AddResult> {
     const mode = options.mode ?? 'auto';
     let loaded: LoadResult = { catalog: { packages: [] }, notes: [], warnings: [] };
     const result = await change(options.database, async (db) => {
-      loaded = await loadManifests(roots, { mode, bundleImages, stored: readStoredPackages(db, options.database) });
-      writePackages(db, loaded.catalog.packages, { mode });
+      loaded = await loadIntoDatabase(db, roots, { mode, bundleImages, database: options.database });
     });
     return { ...result, ...summarize(loaded.catalog), notes: loaded.notes, warnings: loaded.warnings };
   } finally {
