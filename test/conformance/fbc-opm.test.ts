@@ -16,7 +16,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { ferryAsync } from '../helpers/cli.js';
 import { writeBundle, writePackageManifest } from '../helpers/manifests.js';
 import { tempDir } from '../helpers/paths.js';
@@ -95,7 +95,8 @@ type Outcome = 'identical' | 'not loaded' | 'differs';
 const report = new Map<string, { outcome: Outcome; detail: string }>();
 const regqueryDbDiffs = new Map<string, number>();
 
-describe('file-based catalogs: ferry against real opm', { skip: haveOpm() ? false : 'needs ../shared/tools/opm (the conformance suite runs where ../shared is)' }, () => {
+describe('file-based catalogs: ferry against real opm', () => {
+  before(() => assert.ok(haveOpm(), 'real opm must lie in ../shared/tools/opm'));
   const sources = [...syntheticSources(), ...corpusSources('package-manifests'), ...corpusSources('bundles')];
 
   for (const source of sources) {

@@ -7,8 +7,9 @@
  * may differ from opm and why; docs/catalog-database.md lists the same rules.
  *
  * Used by the main suite (synthetic goldens) and the conformance suite (real opm on the corpus), so
- * it never reads ../shared.
+ * it reads nothing outside the repository.
  */
+import { parseJsonStream } from '../../src/catalog/fbc/json-stream.js';
 import { runChecked } from './exec.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -28,21 +29,7 @@ export function canonical(v: unknown): string {
 
 /** Concatenated JSON objects (opm's operatorbundle.bundle, opm render's output) as an array. */
 export function splitJsonObjects(text: string): Json[] {
-  const out: Json[] = [];
-  let depth = 0;
-  let start = -1;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      if (c === '\\') i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === '{' || c === '[') {
-      if (depth++ === 0) start = i;
-    } else if ((c === '}' || c === ']') && --depth === 0) out.push(JSON.parse(text.slice(start, i + 1)) as Json);
-  }
-  return out;
+  return parseJsonStream(text, 'JSON stream') as Json[];
 }
 
 /** A JSON column's text parsed; '' and NULL stay as they are; text that is not JSON is kept, marked. */

@@ -1,6 +1,6 @@
 /**
- * A deterministic synthetic catalog covering what opm stores, written by the project itself (no
- * ../shared): the inputs of the opm goldens (test/golden/opm, made by `npm run goldens:opm` with real
+ * A deterministic synthetic catalog covering what opm stores, written by the project itself (nothing
+ * outside the repository): the inputs of the opm goldens (test/golden/opm, made by `npm run goldens:opm` with real
  * opm) and of the main-suite test that builds the same packages with ferry.
  *
  * Package-manifest packages (one folder each under `manifests/`):

@@ -1,7 +1,7 @@
 /**
  * The texts of the JSON values that follow one another in a string (operator-registry's `bundle`
- * column: the bundle's objects, one after another), each exactly as written, the white space
- * between them dropped, as Go's json.Decoder into json.RawMessage gives them.
+ * column: the bundle's objects, one after another; a file-based catalog's .json files), each exactly
+ * as written, the white space between them dropped, as Go's json.Decoder into json.RawMessage gives them.
  */
 import { ExitCode, FerryError } from '../../errors.js';
 
@@ -53,5 +53,5 @@ export function splitJsonValues(text: string, what: string): string[] {
 }
 
 function invalid(what: string, offset: number): FerryError {
-  return new FerryError('INVALID_CATALOG', `${what}: the stored objects are not valid JSON (at offset ${offset})`, ExitCode.invalidInput);
+  return new FerryError('INVALID_CATALOG', `${what}: not valid JSON (at offset ${offset})`, ExitCode.invalidInput);
 }
