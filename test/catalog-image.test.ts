@@ -11,34 +11,24 @@ import { parseMappings } from '../src/mirror/mapping-file.js';
 import { validateClusterManifest } from '../src/mirror/validate-manifests.js';
 import { startAppRegistryServer } from './helpers/app-registry-server.js';
 import { renderFbcFromDatabase, pushUmociImage } from './helpers/catalog-fixtures.js';
-import { checkPushedCatalog } from './helpers/catalog-image-checks.js';
+import { checkPushedCatalog, startCatalogFixture } from './helpers/catalog-image-checks.js';
 import { ferryAsync } from './helpers/cli.js';
 import { runChecked } from './helpers/exec.js';
-import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './helpers/fixtures.js';
+import { sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './helpers/fixtures.js';
 import { tempDir } from './helpers/paths.js';
-import { startRegistry, type TestRegistry } from './helpers/registry.js';
+import type { TestRegistry } from './helpers/registry.js';
 import { writeSyntheticCorpus } from './helpers/synthetic-corpus.js';
 
 const corpus = writeSyntheticCorpus();
 const PACKAGES = ['flat', 'kv', 'metrics'].map((p) => corpus.packageDir(p));
 let layout: FixtureLayout;
 let registry: TestRegistry;
-let work: string;
 let database: string;
 let expectedImages: string[];
 
 before(async () => {
-  layout = await buildFixtureLayout();
-  registry = await startRegistry({ auth: 'none' });
-  await skopeoCopy(layout.images.base.layoutRef, `docker://${registry.host}/opm:latest`, { dest: registry });
+  ({ layout, registry, database, expectedImages } = await startCatalogFixture(PACKAGES));
   await skopeoCopy(layout.images.multi.layoutRef, `docker://${registry.host}/opm-multi:latest`, { dest: registry, all: true });
-  work = tempDir();
-  const db = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--db-only', '--save', work, '--json']);
-  assert.equal(db.status, 0, db.stderr);
-  database = db.json!.result.database;
-  const listed = await ferryAsync(['registry', 'images', '--from-db', database, '--json']);
-  expectedImages = listed.json!.result.images;
-  assert.ok(expectedImages.length > 5);
 });
 
 after(async () => registry.stop());

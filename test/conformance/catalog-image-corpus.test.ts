@@ -7,32 +7,19 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pushUmociImage } from '../helpers/catalog-fixtures.js';
-import { checkPushedCatalog } from '../helpers/catalog-image-checks.js';
+import { checkPushedCatalog, startCatalogFixture } from '../helpers/catalog-image-checks.js';
 import { ferryAsync } from '../helpers/cli.js';
 import { runChecked } from '../helpers/exec.js';
-import { buildFixtureLayout, skopeoCopy, type FixtureLayout } from '../helpers/fixtures.js';
 import { tempDir } from '../helpers/paths.js';
-import { startRegistry, type TestRegistry } from '../helpers/registry.js';
+import type { TestRegistry } from '../helpers/registry.js';
 import { corpusDir } from './shared-paths.js';
 
 const PACKAGES = ['argocd-operator', 'camel-k', 'etcd'].map((p) => path.join(corpusDir, 'package-manifests', p));
-let layout: FixtureLayout;
 let registry: TestRegistry;
-let work: string;
-let database: string;
 let expectedImages: string[];
 
 before(async () => {
-  layout = await buildFixtureLayout();
-  registry = await startRegistry({ auth: 'none' });
-  await skopeoCopy(layout.images.base.layoutRef, `docker://${registry.host}/opm:latest`, { dest: registry });
-  work = tempDir();
-  const db = await ferryAsync(['registry', 'build', '--from-dir', PACKAGES.join(','), '--db-only', '--save', work, '--json']);
-  assert.equal(db.status, 0, db.stderr);
-  database = db.json!.result.database;
-  const listed = await ferryAsync(['registry', 'images', '--from-db', database, '--json']);
-  expectedImages = listed.json!.result.images;
-  assert.ok(expectedImages.length > 5);
+  ({ registry, expectedImages } = await startCatalogFixture(PACKAGES));
 });
 
 after(async () => registry.stop());

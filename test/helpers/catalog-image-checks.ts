@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ferryAsync } from './cli.js';
 import { runChecked } from './exec.js';
-import { sha256Digest, skopeoInspectRaw } from './fixtures.js';
+import { buildFixtureLayout, sha256Digest, skopeoCopy, skopeoInspectRaw, type FixtureLayout } from './fixtures.js';
 import { tempDir } from './paths.js';
-import type { TestRegistry } from './registry.js';
+import { startRegistry, type TestRegistry } from './registry.js';
 
 /** Builds `packages` onto `base` (a reference in `registry`) as REGISTRY/olm/catalog:v1 and checks it; `expectedImages` are the database's. */
 export async function checkPushedCatalog(registry: TestRegistry, packages: readonly string[], base: string, expectedImages: readonly string[]): Promise<void> {
@@ -40,4 +40,28 @@ export async function checkPushedCatalog(registry: TestRegistry, packages: reado
 
   const again = await ferryAsync(['registry', 'build', '--from-dir', packages.join(','), '--from', base, '--to', `${registry.host}/olm/catalog:again`, '--json']);
   assert.equal(again.json!.result.image.digest, digest, 'same input, same digest');
+}
+
+export interface CatalogFixture {
+  layout: FixtureLayout;
+  /** A plain-HTTP registry holding the fixture base image as REGISTRY/opm:latest. */
+  registry: TestRegistry;
+  /** index.db of `packages`, built with --db-only. */
+  database: string;
+  /** What `registry images --from-db` lists for it. */
+  expectedImages: string[];
+}
+
+/** The setup both catalog-image suites share: a registry with a base image, and the database of `packages` with its images. */
+export async function startCatalogFixture(packages: readonly string[]): Promise<CatalogFixture> {
+  const layout = await buildFixtureLayout();
+  const registry = await startRegistry({ auth: 'none' });
+  await skopeoCopy(layout.images.base.layoutRef, `docker://${registry.host}/opm:latest`, { dest: registry });
+  const db = await ferryAsync(['registry', 'build', '--from-dir', packages.join(','), '--db-only', '--save', tempDir(), '--json']);
+  assert.equal(db.status, 0, db.stderr);
+  const database = db.json!.result.database as string;
+  const listed = await ferryAsync(['registry', 'images', '--from-db', database, '--json']);
+  const expectedImages = listed.json!.result.images as string[];
+  assert.ok(expectedImages.length > 5);
+  return { layout, registry, database, expectedImages };
 }
