@@ -13,7 +13,8 @@
  * - unpack into a symbolic link to an empty folder fills the folder; the link stays.
  * - One damage, one exit code: a truncated archive and a flipped byte in oci-layout give
  *   ARCHIVE_DAMAGED/6 with verify's problem kind from verify, push, unpack, serve and inspect; a
- *   missing archive is NOT_FOUND/5 from all of them.
+ *   missing archive is NOT_FOUND/5 from all of them. An image copy from the `ferry-archive:`
+ *   transport of such an archive is ARCHIVE_DAMAGED/6 too.
  *
  * Damaged archives are rewritten with node-tar (test/helpers/damage.ts), not with ferry's tar code.
  */
@@ -157,6 +158,7 @@ describe('a stripped signature', () => {
     const before = await requests();
     assertDamaged(await push(file, ['--key', keyFile]), 'SIGNATURE', 'push --key');
     assertDamaged(await push(file, ['--key', keyFile, '--skip-verify']), 'SIGNATURE', 'push --key --skip-verify');
+    assertDamaged(await push(file, ['--key', keyFile, '--dry-run']), 'SIGNATURE', 'push --key --dry-run');
     assert.equal(await requests(), before, 'no request reached the registry');
 
     const out = path.join(path.dirname(file), 'out');
@@ -300,7 +302,7 @@ describe('one damage, one exit code', () => {
   ];
 
   for (const d of damages) {
-    it(`${d.name}: ARCHIVE_DAMAGED/6 (${d.kind}) from verify, push, unpack, serve and inspect`, async () => {
+    it(`${d.name}: ARCHIVE_DAMAGED/6 (${d.kind}) from verify, push, unpack, serve, inspect and the ferry-archive: transport`, async () => {
       const file = copyOf(unsigned);
       await d.damage(file);
       const verify = await ferryAsync(['verify', file, '--json']);
@@ -316,6 +318,12 @@ describe('one damage, one exit code', () => {
       assert.equal(existsSync(out), false);
       assertDamaged(await serve(file), d.kind, 'serve');
       assertDamaged(await ferryAsync(['inspect', file, '--json']), d.kind, 'inspect');
+      const copyTo = path.join(path.dirname(file), 'copy');
+      const copied = await ferryAsync(['image', 'copy', `ferry-archive:${file}:${unsigned.sources.big}`, `oci:${copyTo}:x`, '--json']);
+      assert.equal(copied.status, 6, `image copy from the ferry-archive: transport: ${copied.stderr}`);
+      assert.equal(copied.json!.error.code, 'ARCHIVE_DAMAGED');
+      assert.match(copied.json!.error.message, new RegExp(`\\[${d.kind}\\]`));
+      assert.equal(existsSync(copyTo), false);
     });
   }
 

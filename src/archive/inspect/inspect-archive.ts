@@ -130,11 +130,13 @@ async function readLeading(first: string): Promise<Leading> {
   for (const [i, entry] of entries.entries()) {
     const listed = header.members[i];
     if (listed === undefined || listed.name !== entry.name || listed.size !== entry.size) throw new ArchiveError(`${first}: tar member ${i + 2} is "${entry.name}" (${entry.size} bytes), its volume header lists ${listed === undefined ? 'nothing more' : `"${listed.name}" (${listed.size} bytes)`}`);
-    if (listed.piece === undefined && entry.size <= MAX_LEADING) members.set(entry.name, await read(first, entry));
+    if (READ.has(entry.name) && listed.piece === undefined && entry.size <= MAX_LEADING) members.set(entry.name, await read(first, entry));
   }
   return { header, members };
 }
 
+/** The leading members inspect reads (never a blob). */
+const READ = new Set([METADATA_FILE, CHECKSUMS_FILE, SIGNATURE_FILE, ...DESCRIBING]);
 /** A leading member larger than this is not read (index.json of a very large archive: a few MB). */
 const MAX_LEADING = 64 * 1024 * 1024;
 

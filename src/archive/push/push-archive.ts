@@ -103,6 +103,8 @@ export interface PushPlan {
 
 export async function planPush(options: PushOptions): Promise<PushPlan> {
   const { opened, files, cacheDir } = await prepare(options);
+  // A key means a signature that checks, even for a plan (the chain is small; no blob is read).
+  if (options.publicKeyFile) assertIntact(await verifyArchive(options.archive, { ...(opened.volumes ? { volumes: opened.volumes } : {}), publicKeyFile: options.publicKeyFile, chainOnly: true }), 'failed verification');
   const journal = await PushJournal.open(cacheDir, opened.identity, target(options));
   const destination = destinations(files);
   const describe = (image: ArchivedImage) => ({ source: image.source, destination: destination(image.source), digest: image.digest, size: image.size, journaled: journal.done(image.source, destination(image.source), image.digest) });

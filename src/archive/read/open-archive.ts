@@ -54,17 +54,34 @@ export async function openArchive(input: string): Promise<OpenedArchive> {
     const identity = archiveIdentity(await read(CHECKSUMS_FILE));
     return { path: input, kind: 'folder', identity, metadata, store: await LayoutStore.open(input), files: [] };
   }
-  const volumes = await openVolumes(input);
-  assertIntact(await verifyArchive(input, { volumes, chainOnly: true }), 'is damaged');
-  try {
+  const volumes = await openChecked(input);
+  return readingDamaged(input, volumes, async () => {
     const metadata = parseArchiveMetadata(await readMember(volumes, METADATA_FILE, MAX_METADATA), `${input}: ${METADATA_FILE}`);
     const identity = archiveIdentity(await readMember(volumes, CHECKSUMS_FILE, MAX_CHECKSUMS));
     return { path: input, kind: 'archive', identity, metadata, store: await VolumeImageStore.open(volumes), files: [...volumes.files], volumes };
+  });
+}
+
+/** The images of the archive `first` (the file or its first volume), checked as {@link openArchive} checks them: the `ferry-archive:` transport. */
+export async function openArchiveStore(first: string): Promise<VolumeImageStore> {
+  const volumes = await openChecked(first);
+  return readingDamaged(first, volumes, () => VolumeImageStore.open(volumes));
+}
+
+/** The volumes, their integrity chain and describing members checked. */
+async function openChecked(input: string): Promise<VolumeSet> {
+  const volumes = await openVolumes(input);
+  assertIntact(await verifyArchive(input, { volumes, chainOnly: true }), 'is damaged');
+  return volumes;
+}
+
+/** Runs `read`; when it fails and the whole check finds damage, that is the answer (with its precise kind). */
+async function readingDamaged<T>(input: string, volumes: VolumeSet, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
   } catch (err) {
     if (!(err instanceof FerryError) || err instanceof ArchiveDamagedError) throw err;
-    // Whatever tripped: when the whole check finds damage, that is the answer (with its precise kind).
-    const report = await verifyArchive(input, { volumes });
-    assertIntact(report, 'is damaged');
+    assertIntact(await verifyArchive(input, { volumes }), 'is damaged');
     throw err;
   }
 }
