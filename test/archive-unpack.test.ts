@@ -86,7 +86,8 @@ describe('ferry unpack', () => {
     writeFileSync(keyFile, keys.publicKeyPem);
     const s = await ferryAsync(['unpack', unsigned.first, path.join(parent, 'new'), '--key', keyFile, '--json']);
     assert.equal(s.status, 6, s.stderr);
-    assert.equal(s.json!.error.code, 'SIGNATURE');
+    assert.equal(s.json!.error.code, 'ARCHIVE_DAMAGED');
+    assert.equal(s.json!.error.kind, 'SIGNATURE');
     assert.equal(existsSync(path.join(parent, 'new')), false);
   });
 });

@@ -3,6 +3,7 @@
  * write + read round trip with 1 MiB volumes checked with GNU tar, read-only reading, byte-identical
  * rewrites, and each fault caught with a precise message.
  */
+import { ArchiveDamagedError } from '../src/archive/archive-damaged.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -172,10 +173,12 @@ describe('writeVolumes and openVolumes', () => {
     return writeVolumes(planVolumes(members, volumeSize, archive), { dir, baseName: 'ferry', source });
   }
 
-  async function expectOpenFails(first: string, pattern: RegExp): Promise<void> {
+  /** What the files hold is damage (ARCHIVE_DAMAGED, kind VOLUMES); the name given, an ArchiveError. */
+  async function expectOpenFails(first: string, pattern: RegExp, kind: 'damaged' | 'name' = 'damaged'): Promise<void> {
     await assert.rejects(openVolumes(first), (e: unknown) => {
-      assert.ok(e instanceof ArchiveError, `expected ArchiveError, got ${String(e)}`);
-      assert.match(e.message, pattern);
+      if (kind === 'name') assert.ok(e instanceof ArchiveError, `expected ArchiveError, got ${String(e)}`);
+      else assert.ok(e instanceof ArchiveDamagedError && e.kind === 'VOLUMES' && e.exitCode === 6, `expected ArchiveDamagedError, got ${String(e)}`);
+      assert.match((e as Error).message, pattern);
       return true;
     });
   }
@@ -335,7 +338,7 @@ describe('writeVolumes and openVolumes', () => {
 
     it('opening a later volume points at the first', async () => {
       await ready;
-      await expectOpenFails(path.join(good, 'ferry.002.tar'), /is volume 2, not the first: open .*ferry\.001\.tar/);
+      await expectOpenFails(path.join(good, 'ferry.002.tar'), /is volume 2, not the first: open .*ferry\.001\.tar/, 'name');
     });
   });
 });

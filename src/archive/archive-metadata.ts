@@ -41,6 +41,12 @@ export interface ArchiveMetadata {
   blobs: { count: number; bytes: number };
   /** The --volume-size asked for (null: one file). */
   volumeSize: number | null;
+  /**
+   * Fingerprint of the public key whose private half signed the archive (`checksums.sha256.sig`),
+   * null when pack did not sign it. Inside the checksums, so bound to the identity: a signature
+   * removed from a signed archive is noticed without a key. Absent in archives of older ferry.
+   */
+  signedBy?: string | null;
 }
 
 export function encodeArchiveMetadata(metadata: ArchiveMetadata): Buffer {
@@ -63,6 +69,7 @@ export function parseArchiveMetadata(bytes: Buffer, where: string): ArchiveMetad
   if (typeof catalog !== 'object' || catalog === null || typeof catalog.source !== 'string' || typeof catalog.digest !== 'string') throw bad('"catalog" must name the catalog image (source, digest)');
   if (catalog.kind !== 'sqlite' && catalog.kind !== 'fbc') throw bad('"catalog.kind" must be "sqlite" or "fbc"');
   for (const key of ['images', 'missing', 'invalid', 'packages'] as const) if (!Array.isArray(v[key])) throw bad(`"${key}" must be an array`);
+  if (v.signedBy !== undefined && v.signedBy !== null && (typeof v.signedBy !== 'string' || v.signedBy === '')) throw bad('"signedBy" must be a key fingerprint or null');
   (v.images as unknown[]).forEach((image, i) => {
     const im = image as Record<string, unknown> | null;
     if (typeof im !== 'object' || im === null || typeof im.source !== 'string' || typeof im.digest !== 'string') throw bad(`images[${i}] must have a source and a digest`);

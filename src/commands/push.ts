@@ -19,7 +19,7 @@ export default class Push extends FerryCommand<PushResult | PushPlan> {
     '<%= config.bin %> <%= command.id %> catalog.tar --to mirror.example.com:5000/olm',
     '<%= config.bin %> <%= command.id %> /media/dvd/catalog.001.tar --to mirror.example.com/olm --creds admin:secret --ca-file mirror-ca.pem --manifests ./cluster',
     '<%= config.bin %> <%= command.id %> catalog.tar --to mirror.example.com/olm --max-components 2 --dry-run',
-    '<%= config.bin %> <%= command.id %> catalog.tar --to mirror.example.com/olm --key ferry-signing.pub --require-signature',
+    '<%= config.bin %> <%= command.id %> catalog.tar --to mirror.example.com/olm --key ferry-signing.pub',
   ];
 
   static override args = {
@@ -34,8 +34,8 @@ export default class Push extends FerryCommand<PushResult | PushPlan> {
     'display-name': Flags.string({ description: 'CatalogSource spec.displayName.' }),
     publisher: Flags.string({ description: 'CatalogSource spec.publisher.' }),
     'skip-verify': Flags.boolean({ description: 'Do not verify the whole archive first (each blob is still checked against its digest as it is sent).' }),
-    key: Flags.string({ description: 'ed25519 public key (PEM, from ferry keygen) to check the archive signature with.' }),
-    'require-signature': Flags.boolean({ description: 'Refuse an archive without a signature that --key checks.' }),
+    key: Flags.string({ description: 'ed25519 public key (PEM, from ferry keygen): refuse the archive unless it carries a signature that checks with it (also with --skip-verify).' }),
+    'require-signature': Flags.boolean({ description: 'Refuse an archive without a signature that --key checks (what --key alone does; kept for scripts).' }),
     'cache-dir': Flags.string({ description: 'Where the push journal and verify records are kept (default $XDG_CACHE_HOME/ferry/push or ~/.cache/ferry/push).' }),
     'dry-run': Flags.boolean({ description: 'Show what would be pushed where; nothing is sent or written.' }),
     ...singleRegistryFlags,

@@ -8,7 +8,7 @@ export default class Unpack extends FerryCommand<UnpackResult> {
   static override summary = "Write an archive's content into a folder, verifying as it goes, for other tools.";
   static override description =
     'The folder becomes an OCI image layout naming each image by its source reference (skopeo copy oci:DIR:REF …, oc image mirror), with the catalog (catalog/index.db or catalog/configs), the cluster manifests and mapping.txt (manifests/), ferry-archive.json, and checksums.sha256 (sha256sum -c works in the folder). ' +
-    'The checksums file must hash to the identity the volumes name (and its signature check with --key); every member is checked against its checksum as it is written. Everything is written into a hidden folder beside DIR and renamed only when all is verified: a failed unpack leaves nothing behind. DIR must not exist or be empty. ' +
+    "Everything is written into a hidden folder beside DIR and renamed only when ferry verify's whole check passed on it (the integrity chain first, with --key a signature that checks; then every member's checksum, each blob's name, no member missing or unlisted, index.json and the metadata against the blobs): a damaged archive is exit 6 and leaves nothing behind. DIR must not exist or be empty; a symbolic link to an empty folder fills that folder. " +
     'ferry push and ferry serve read the archive in place; unpack is for tools that need files.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> catalog.tar ./catalog',
@@ -18,7 +18,7 @@ export default class Unpack extends FerryCommand<UnpackResult> {
 
   static override args = {
     archive: Args.string({ description: 'The archive (NAME.tar) or its first volume (NAME.001.tar).', required: true }),
-    dir: Args.string({ description: 'The folder to create (absent or empty).', required: true }),
+    dir: Args.string({ description: 'The folder to create (absent or empty, or a symbolic link to an empty folder).', required: true }),
   };
 
   static override flags = {

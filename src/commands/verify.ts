@@ -9,11 +9,11 @@ export default class Verify extends FerryCommand<VerifyReport> {
   static override summary = 'Prove an archive (or all its volumes) intact, without extracting or writing anything.';
   static override description =
     'Reads every member once: each size and sha256 against checksums.sha256, each blob against its digest, every blob the manifests reference present, no member outside the checksums file, no unsafe path, every volume present, complete and of this archive. ' +
-    'The sha256 of checksums.sha256 must be the identity every volume names; with --key the ed25519 signature is checked too. ' +
+    'The sha256 of checksums.sha256 must be the identity every volume names; with --key the archive must carry an ed25519 signature that checks with it; an archive whose metadata records a signature must carry it, key or no key. ' +
     'Prints the evidence (members and bytes verified, the identity, each volume) and lists every problem; exit 6 when there is one. Volumes are opened read-only (they may be on a DVD).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> catalog.tar',
-    '<%= config.bin %> <%= command.id %> /media/dvd/catalog.001.tar --key ferry-signing.pub --require-signature',
+    '<%= config.bin %> <%= command.id %> /media/dvd/catalog.001.tar --key ferry-signing.pub',
     '<%= config.bin %> <%= command.id %> catalog.tar --json',
   ];
 
@@ -22,8 +22,8 @@ export default class Verify extends FerryCommand<VerifyReport> {
   };
 
   static override flags = {
-    key: Flags.string({ description: 'ed25519 public key (PEM, from ferry keygen) to check the signature with.' }),
-    'require-signature': Flags.boolean({ description: 'Fail unless the archive carries a signature that --key checks.' }),
+    key: Flags.string({ description: 'ed25519 public key (PEM, from ferry keygen): the archive must carry a signature that checks with it.' }),
+    'require-signature': Flags.boolean({ description: 'Fail unless the archive carries a signature that --key checks (what --key alone does; kept for scripts).' }),
   };
 
   protected async execute(): Promise<Outcome<VerifyReport>> {
@@ -61,6 +61,8 @@ function signatureLine(r: VerifyReport): string {
       return `INVALID (key ${r.signedBy})`;
     case 'unsigned':
       return 'none (the archive is not signed)';
+    case 'unknown':
+      return 'unknown (the volumes could not be read)';
     default:
       return 'present, not checked (give --key)';
   }

@@ -7,8 +7,7 @@
  * layout (LayoutImages): the images it holds are read from it, the rest from their registries.
  */
 import path from 'node:path';
-import { VolumeImageStore } from '../archive/read/volume-image-store.js';
-import { openVolumes } from '../archive/volumes/read-volumes.js';
+import { openArchiveStore } from '../archive/read/open-archive.js';
 import { ArchiveReadStore } from './archive/archive-reader.js';
 import { ArchiveWriteStore } from './archive/archive-writer.js';
 import type { ImageLocation } from './copy/location.js';
@@ -104,7 +103,7 @@ export class StoreSet {
     if (name.transport === 'oci') return role === 'source' ? LayoutStore.open(name.path) : LayoutStore.create(name.path);
     if (name.transport === 'ferry-archive') {
       if (role === 'destination') throw new TransportError(`${formatImageName(name)}: ferry archives are written by ferry pack, not as a copy destination`);
-      return VolumeImageStore.open(await openVolumes(name.path));
+      return openArchiveStore(name.path);
     }
     if (role === 'source') return ArchiveReadStore.open(name.path, name.transport === 'oci-archive' ? 'oci' : 'docker');
     if (name.transport === 'docker-archive') {

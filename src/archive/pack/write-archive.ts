@@ -9,7 +9,7 @@ import { LayoutStore } from '../../oci/layout/layout-store.js';
 import { sourceDateEpoch } from '../../util/build-date.js';
 import { ARCHIVE_FORMAT, CHECKSUMS_FILE, MANIFESTS_DIR, METADATA_FILE, SIGNATURE_FILE, encodeArchiveMetadata, type ArchiveMetadata, type ArchivedImage } from '../archive-metadata.js';
 import { archiveIdentity, formatChecksums } from '../checksums.js';
-import { sign, signatureFile } from '../signing.js';
+import { publicKeyFingerprint, publicKeyFromPrivate, sign, signatureFile } from '../signing.js';
 import { planVolumes } from '../volumes/plan-volumes.js';
 import { writeVolumes } from '../volumes/write-volumes.js';
 import { bytesMember, fileMember, folderMembers, layoutMembers, type ArchiveMember } from './archive-members.js';
@@ -89,5 +89,6 @@ function metadataDocument(options: WriteArchiveOptions, layoutMembers: ArchiveMe
     invalid: collected.invalid,
     blobs: { count: blobSizes.length, bytes: blobSizes.reduce((a, b) => a + b, 0) },
     volumeSize: options.volumeSize ?? null,
+    signedBy: options.signKey ? publicKeyFingerprint(publicKeyFromPrivate(options.signKey)) : null,
   };
 }

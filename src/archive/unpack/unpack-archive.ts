@@ -4,26 +4,27 @@
  * (`catalog/index.db` or `catalog/configs/`), the cluster manifests and mapping (`manifests/`), the
  * metadata, and `checksums.sha256` (`sha256sum -c` works in DIR) with its signature.
  *
- * Verifying as it goes: the checksums file must hash to the archive identity the volumes name (and
- * its signature check with `--key`); every member is streamed once from the volumes and checked
- * against its checksum (blobs also against their names) before it is kept. Everything is written
- * into a hidden folder beside DIR, renamed to DIR only when all is verified: a failed unpack leaves
- * nothing behind and never touches an existing DIR.
+ * Verified as `ferry verify` verifies, by the same function: the integrity chain first (nothing is
+ * written from an archive whose checksums are not its own, or whose signature does not check with
+ * `--key`), then every member streamed once from the volumes into a hidden folder beside DIR while
+ * it is hashed, then verify's whole check (checksums, blob names, members not listed or missing,
+ * unsafe paths, index.json and the metadata against the blobs). Only an archive found intact gets
+ * the folder renamed to DIR: a failed unpack leaves nothing behind and never touches an existing
+ * DIR. DIR may be a symbolic link to an empty folder: the folder it points at is filled.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { Transform, type Readable } from 'node:stream';
+import { Transform, Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ExitCode, FerryError, UsageError } from '../../errors.js';
-import { IntegrityError } from '../../oci/digest.js';
-import { ArchiveError } from '../../oci/archive/tar-header.js';
-import { CHECKSUMS_FILE, METADATA_FILE, SIGNATURE_FILE, parseArchiveMetadata } from '../archive-metadata.js';
-import { archiveIdentity, parseChecksums, unsafePathReason } from '../checksums.js';
-import { loadPublicKey, publicKeyFingerprint, verifySignature } from '../signing.js';
+import { UsageError } from '../../errors.js';
+import { METADATA_FILE, parseArchiveMetadata } from '../archive-metadata.js';
+import { unsafePathReason } from '../checksums.js';
+import type { HashOptions } from '../verify/hash-members.js';
 import { readMember } from '../verify/read-member.js';
-import { openVolumes } from '../volumes/read-volumes.js';
+import { assertIntact, verifyArchive } from '../verify/verify-archive.js';
+import { openVolumes, type VolumeSet } from '../volumes/read-volumes.js';
 
 export interface UnpackOptions {
   archive: string;
@@ -48,81 +49,103 @@ export interface UnpackResult {
 
 export async function unpackArchive(options: UnpackOptions): Promise<UnpackResult> {
   const dir = path.resolve(options.dir);
-  await refuseExisting(dir);
-  const publicKey = options.publicKeyFile ? await loadPublicKey(options.publicKeyFile) : undefined;
+  const target = await folderToFill(dir);
+  await refuseExisting(target, dir);
   const set = await openVolumes(options.archive);
 
-  // The integrity chain first: nothing is written from an archive whose checksums are not its own.
-  const checksums = await readMember(set, CHECKSUMS_FILE, 64 * 1024 * 1024);
-  const identity = archiveIdentity(checksums);
-  if (identity !== set.archive) throw new IntegrityError(`${options.archive}: ${CHECKSUMS_FILE} has sha256 ${identity}, but the volumes name archive ${set.archive}: the checksums file was changed`);
-  const signed = set.member(SIGNATURE_FILE) !== undefined;
-  let signature: UnpackResult['signature'] = signed ? 'not-checked' : 'unsigned';
-  if (publicKey !== undefined) {
-    if (!signed) throw new FerryError('SIGNATURE', `${options.archive} is not signed, and --key was given`, ExitCode.integrity);
-    if (!verifySignature(checksums, await readMember(set, SIGNATURE_FILE, 4096), publicKey, SIGNATURE_FILE)) {
-      throw new FerryError('SIGNATURE', `${SIGNATURE_FILE} is not a valid signature of ${CHECKSUMS_FILE} by the key ${publicKeyFingerprint(publicKey)}`, ExitCode.integrity);
-    }
-    signature = 'valid';
-  }
-  const entries = parseChecksums(checksums, `${options.archive}: ${CHECKSUMS_FILE}`);
-  for (const e of entries) {
-    const reason = unsafePathReason(e.path);
-    if (reason !== undefined) throw new ArchiveError(`${options.archive}: member ${JSON.stringify(e.path)}: unsafe path: ${reason}`);
-    if (set.member(e.path) === undefined) throw new ArchiveError(`${options.archive}: ${CHECKSUMS_FILE} lists ${e.path}, which the archive does not hold`);
-  }
-  const metadata = parseArchiveMetadata(await readMember(set, METADATA_FILE, 256 * 1024 * 1024), `${options.archive}: ${METADATA_FILE}`);
-
-  const staging = path.join(path.dirname(dir), `.${path.basename(dir)}.unpack-${process.pid}-${randomBytes(4).toString('hex')}`);
-  const total = entries.reduce((n, e) => n + set.member(e.path)!.size, 0);
-  let done = 0;
+  const staging = path.join(path.dirname(target), `.${path.basename(target)}.unpack-${process.pid}-${randomBytes(4).toString('hex')}`);
+  let written = { files: 0, bytes: 0 };
   try {
     await mkdir(staging, { recursive: true });
-    await writeFile(path.join(staging, CHECKSUMS_FILE), set.openVerified(CHECKSUMS_FILE, identity), options.signal);
-    if (signed) await writeFile(path.join(staging, SIGNATURE_FILE), set.openMember(SIGNATURE_FILE), options.signal);
-    for (const e of entries) {
-      if (options.signal?.aborted) throw options.signal.reason;
-      const counted = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          options.onProgress?.((done += chunk.length), total);
-          callback(null, chunk);
-        },
-      });
-      await writeFile(path.join(staging, ...e.path.split('/')), set.openVerified(e.path, `sha256:${e.sha256}`), options.signal, counted);
-    }
-    await refuseExisting(dir);
-    await rm(dir, { recursive: true, force: true }); // an empty folder only (refuseExisting)
-    await rename(staging, dir);
+    const report = await verifyArchive(options.archive, {
+      volumes: set,
+      ...(options.publicKeyFile ? { publicKeyFile: options.publicKeyFile } : {}),
+      stopOnChainProblem: true,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      hash: async (s, names, hashOptions) => {
+        const result = await writeMembers(staging, s, names, hashOptions);
+        written = result.written;
+        return result.hashes;
+      },
+    });
+    assertIntact(report, 'is damaged; nothing was unpacked');
+    const metadata = parseArchiveMetadata(await readMember(set, METADATA_FILE, 256 * 1024 * 1024), `${options.archive}: ${METADATA_FILE}`);
+    await refuseExisting(target, dir);
+    await rm(target, { recursive: true, force: true }); // an empty folder only (refuseExisting)
+    await rename(staging, target);
+    const catalogPath = metadata.catalog.kind === 'sqlite' ? 'catalog/index.db' : 'catalog/configs';
+    return {
+      archive: options.archive,
+      dir,
+      identity: report.identity!,
+      signature: report.signature === 'valid' || report.signature === 'not-checked' ? report.signature : 'unsigned',
+      files: written.files,
+      bytes: written.bytes,
+      images: [metadata.catalog.source, ...metadata.images.map((i) => i.source)],
+      catalog: { source: metadata.catalog.source, kind: metadata.catalog.kind, path: path.join(dir, catalogPath) },
+    };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
     throw err;
   }
-  const catalogPath = metadata.catalog.kind === 'sqlite' ? 'catalog/index.db' : 'catalog/configs';
-  return {
-    archive: options.archive,
-    dir,
-    identity,
-    signature,
-    files: entries.length + 1 + (signed ? 1 : 0),
-    bytes: total,
-    images: [metadata.catalog.source, ...metadata.images.map((i) => i.source)],
-    catalog: { source: metadata.catalog.source, kind: metadata.catalog.kind, path: path.join(dir, catalogPath) },
-  };
 }
 
-/** DIR may be absent or an empty folder; anything else is the user's and stays untouched. */
-async function refuseExisting(dir: string): Promise<void> {
-  const info = await stat(dir).catch(() => undefined);
+/** The folder unpack fills: DIR, or the folder DIR links to. */
+async function folderToFill(dir: string): Promise<string> {
+  const info = await lstat(dir).catch(() => undefined);
+  if (info === undefined || !info.isSymbolicLink()) return dir;
+  try {
+    return await realpath(dir);
+  } catch {
+    throw new UsageError(`${dir} is a symbolic link to something that does not exist: unpack fills a new or empty folder`);
+  }
+}
+
+/** The folder may be absent or empty; anything else is the user's and stays untouched. `given` names it in messages. */
+async function refuseExisting(folder: string, given: string): Promise<void> {
+  const info = await stat(folder).catch(() => undefined);
   if (info === undefined) return;
-  if (!info.isDirectory()) throw new UsageError(`${dir} exists and is not a folder: unpack writes a new folder`);
-  if ((await readdir(dir)).length > 0) throw new UsageError(`${dir} is not empty: unpack writes into a new or empty folder`, ['choose another folder, or remove this one first']);
+  const name = folder === given ? given : `${given} (→ ${folder})`;
+  if (!info.isDirectory()) throw new UsageError(`${name} exists and is not a folder: unpack writes a new folder`);
+  if ((await readdir(folder)).length > 0) throw new UsageError(`${name} is not empty: unpack writes into a new or empty folder`, ['choose another folder, or remove this one first']);
 }
 
-/** Streams into `file` (folders made), flushed to disk; the stream's own check fails it at its end. */
-async function writeFile(file: string, stream: Readable, signal: AbortSignal | undefined, through?: Transform): Promise<void> {
+/**
+ * Every member into `dir`, hashed as it is written (verify's hash step). A member whose name is
+ * not a safe relative path is hashed but not written (verify reports it, and the folder goes).
+ */
+async function writeMembers(dir: string, set: VolumeSet, names: readonly string[], options: HashOptions): Promise<{ hashes: Map<string, string>; written: { files: number; bytes: number } }> {
+  const hashes = new Map<string, string>();
+  const written = { files: 0, bytes: 0 };
+  for (const name of names) {
+    if (options.signal?.aborted) throw options.signal.reason;
+    const hash = createHash('sha256');
+    const hashing = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        options.onBytes?.(chunk.length);
+        callback(null, chunk);
+      },
+    });
+    const size = set.member(name)?.size ?? 0;
+    if (unsafePathReason(name) !== undefined) {
+      await pipeline(set.openMember(name), hashing, new Writable({ write: (_chunk, _encoding, callback) => callback() }), options.signal ? { signal: options.signal } : {});
+    } else {
+      await writeFile(path.join(dir, ...name.split('/')), set.openMember(name), hashing, options.signal);
+      written.files++;
+      written.bytes += size;
+    }
+    hashes.set(name, hash.digest('hex'));
+  }
+  return { hashes, written };
+}
+
+/** Streams into `file` (folders made), flushed to disk. */
+async function writeFile(file: string, stream: Readable, through: Transform, signal: AbortSignal | undefined): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const out = createWriteStream(file, { flags: 'wx' });
-  await (through ? pipeline(stream, through, out, signal ? { signal } : {}) : pipeline(stream, out, signal ? { signal } : {}));
+  await pipeline(stream, through, out, signal ? { signal } : {});
   const handle = await open(file, 'r');
   try {
     await handle.sync();

@@ -52,6 +52,11 @@ export function tarMemberBytes(size: number): number {
   return TAR_BLOCK + padToBlock(size);
 }
 
+/** The exact length of a volume file: its volume header (`headerSize` bytes), its members, the two end blocks. */
+export function volumeFileBytes(headerSize: number, members: ReadonlyArray<{ size: number }>): number {
+  return members.reduce((n, m) => n + tarMemberBytes(m.size), tarMemberBytes(headerSize)) + END_BLOCKS;
+}
+
 /**
  * Plans the volumes; `archive` is the identity written in every volume header (its length changes
  * the header size, so it is part of the plan). Throws ArchiveError for duplicate or unencodable

@@ -7,16 +7,21 @@
  * missing member is an error), each file exactly as long as its members. Logical members are
  * streamed by joining their pieces across volumes in order; `openVerified` also checks size and
  * digest at the end (the IntegrityError names the volume files the member spans).
+ *
+ * A volume set that fails these checks is damaged: ArchiveDamagedError (ARCHIVE_DAMAGED, exit 6,
+ * kind VOLUMES). A first volume that does not exist is NotFoundError (exit 5); a tar holding
+ * headers pack never writes is UNSUPPORTED_ARCHIVE (exit 3).
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { NotFoundError } from '../../errors.js';
-import { ArchiveError, TAR_BLOCK, padToBlock } from '../../oci/archive/tar-header.js';
+import { ArchiveError } from '../../oci/archive/tar-header.js';
 import { openTarMember, readTarIndex, type TarEntry, type TarIndex } from '../../oci/archive/tar-index.js';
 import { verified } from '../../oci/digest.js';
+import { ArchiveDamagedError } from '../archive-damaged.js';
 import { VOLUME_HEADER_NAME, logicalName, parseVolumeHeader, type VolumeHeader } from './volume-header.js';
-import { volumeFileName } from './plan-volumes.js';
+import { volumeFileBytes, volumeFileName } from './plan-volumes.js';
 
 /** The largest volume header ferry reads (a volume of tiny members lists many). */
 const MAX_HEADER = 64 * 1024 * 1024;
@@ -62,6 +67,7 @@ export interface VolumeSet {
 
 /** Opens and validates the archive whose first volume is `firstVolume`. */
 export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
+  // The name given is the user's choice (INVALID_ARCHIVE, exit 3); what the files hold is damage.
   const dir = path.dirname(firstVolume);
   const base = path.basename(firstVolume);
   const numberedMatch = /^(.+)\.(\d{3,})\.tar$/.exec(base);
@@ -71,6 +77,15 @@ export async function openVolumes(firstVolume: string): Promise<VolumeSet> {
   if (numbered && Number(numberedMatch[2]) !== 1) {
     throw new ArchiveError(`${firstVolume} is volume ${Number(numberedMatch[2])}, not the first: open ${path.join(dir, volumeFileName(baseName, 1, 1, true))}`);
   }
+  try {
+    return await readVolumeSet(firstVolume, dir, baseName, numbered);
+  } catch (err) {
+    if (err instanceof ArchiveError) throw new ArchiveDamagedError(firstVolume, [{ kind: 'VOLUMES', message: err.message }]);
+    throw err;
+  }
+}
+
+async function readVolumeSet(firstVolume: string, dir: string, baseName: string, numbered: boolean): Promise<VolumeSet> {
 
   const first = await loadVolume(firstVolume, 1, undefined);
   const count = first.header.volumes;
@@ -184,10 +199,11 @@ async function loadVolume(file: string, volume: number, expect: { archive: strin
   const label = expect === undefined ? file : `${file} (volume ${volume} of ${expect.count})`;
   let index: TarIndex;
   try {
-    index = await readTarIndex(file);
+    index = await readTarIndex(file, file, { strict: true });
   } catch (err) {
     if (err instanceof NotFoundError) {
-      throw new ArchiveError(expect === undefined ? `${file}: no such file` : `missing volume ${volume} of ${expect.count}: expected ${file} beside ${expect.firstFile}`);
+      if (expect === undefined) throw new NotFoundError(`${file}: no such archive`);
+      throw new ArchiveError(`missing volume ${volume} of ${expect.count}: expected ${file} beside ${expect.firstFile}`);
     }
     if (err instanceof ArchiveError) throw new ArchiveError(`${label} is truncated or damaged: ${err.message}`);
     throw err;
@@ -219,8 +235,7 @@ async function loadVolume(file: string, volume: number, expect: { archive: strin
   }
 
   // Exactly the members and the two end blocks: a shorter file lost its end, a longer one has extra data.
-  const last = entries.length > 0 ? entries[entries.length - 1]! : head;
-  const expected = last.offset + padToBlock(last.size) + 2 * TAR_BLOCK;
+  const expected = volumeFileBytes(head.size, entries);
   const actual = (await stat(file)).size;
   if (actual < expected) throw new ArchiveError(`${label} is truncated: ${actual} bytes, expected ${expected}`);
   if (actual > expected) throw new ArchiveError(`${label} has ${actual - expected} unexpected bytes after its last member (${actual} bytes, expected ${expected})`);

@@ -122,8 +122,8 @@ async function refuseExisting(file: string): Promise<void> {
 }
 
 function existsError(file: string): FerryError {
-  return new FerryError('ARCHIVE_EXISTS', `${file} already exists; ferry does not overwrite archive volumes unless asked to`, ExitCode.invalidInput, {
-    suggestions: ['choose another archive name or folder, or remove the old volumes first'],
+  return new FerryError('ARCHIVE_EXISTS', `${file} already exists; pack never replaces an archive or its volumes, and nothing was written`, ExitCode.invalidInput, {
+    suggestions: ['give another name with -o/--output, or remove the old archive (every NAME.NNN.tar volume of it) first'],
   });
 }
 

@@ -2,8 +2,16 @@
  * The member table of an uncompressed tar file, read from its 512-byte headers alone: member data
  * is skipped, never read into memory or extracted. Each entry records where its bytes sit in the
  * file, so a member is later read as a byte range of the tar. Understands ustar `prefix`, pax
- * extended headers (`x`; global `g` headers are skipped), GNU long names (`L`/`K`), base-256
- * sizes, and links between members (old `docker save` points `<id>/layer.tar` at another layer).
+ * extended headers (`x`), GNU long names (`L`/`K`), base-256 sizes, and links between members (old
+ * `docker save` points `<id>/layer.tar` at another layer).
+ *
+ * What ferry would have to ignore to read a tar is refused (UNSUPPORTED_ARCHIVE, exit 3), since
+ * other readers do not ignore it and would see other members: a pax global header (`g`) saying
+ * anything about the members (its `path`, GNU tar and Python apply to every member; one holding
+ * only a `comment`, as `git archive` writes, or times and owners, is skipped), and pax keywords
+ * that change a member's bytes (`GNU.sparse.*`). With `strict` (ferry's own archives, which pack writes as plain ustar regular
+ * files only) every header but a regular file's is refused too: pax, GNU long names, links,
+ * folders, devices.
  */
 import { createReadStream } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -32,6 +40,21 @@ const MAX_EXTENDED_HEADER = 1024 * 1024;
 const MAX_LINK_HOPS = 40;
 const HEADER_ONLY = new Set(['1', '2', '3', '4', '5', '6']);
 const EXTENDED = new Set(['x', 'g', 'L', 'K']);
+
+/** A tar holding headers ferry does not interpret (exit 3). */
+export class UnsupportedTarError extends FerryError {
+  constructor(message: string) {
+    super('UNSUPPORTED_ARCHIVE', message, ExitCode.invalidInput);
+    this.name = 'UnsupportedTarError';
+  }
+}
+
+export interface TarIndexOptions {
+  /** Stop after this many members (reading a leading metadata member needs no scan). */
+  limit?: number;
+  /** Accept only what ferry writes: headers of regular files, nothing else. */
+  strict?: boolean;
+}
 
 export class TarIndex {
   private readonly byName = new Map<string, TarEntry>();
@@ -120,11 +143,11 @@ const COMPRESSED: [string, number[], string][] = [
 
 /**
  * Reads the member table of the uncompressed tar `source` (a path or an open handle, which is
- * left open). Throws FerryError UNSUPPORTED_ARCHIVE for a compressed file, ArchiveError for
- * anything that is not a well-formed tar, NotFoundError when the file does not exist. With
- * `limit`, stops after that many members (reading a leading metadata member needs no scan).
+ * left open). Throws FerryError UNSUPPORTED_ARCHIVE for a compressed file or a header ferry does
+ * not interpret, ArchiveError for anything that is not a well-formed tar, NotFoundError when the
+ * file does not exist.
  */
-export async function readTarIndex(source: string | FileHandle, where = typeof source === 'string' ? source : 'tar archive', options: { limit?: number } = {}): Promise<TarIndex> {
+export async function readTarIndex(source: string | FileHandle, where = typeof source === 'string' ? source : 'tar archive', options: TarIndexOptions = {}): Promise<TarIndex> {
   let handle: FileHandle;
   if (typeof source === 'string') {
     try {
@@ -137,13 +160,13 @@ export async function readTarIndex(source: string | FileHandle, where = typeof s
     handle = source;
   }
   try {
-    return new TarIndex(where, await readEntries(handle, where, options.limit ?? Infinity));
+    return new TarIndex(where, await readEntries(handle, where, options.limit ?? Infinity, options.strict === true));
   } finally {
     if (typeof source === 'string') await handle.close();
   }
 }
 
-async function readEntries(handle: FileHandle, where: string, limit: number): Promise<TarEntry[]> {
+async function readEntries(handle: FileHandle, where: string, limit: number, strict: boolean): Promise<TarEntry[]> {
   const fileSize = (await handle.stat()).size;
   const block = Buffer.alloc(TAR_BLOCK);
   const entries: TarEntry[] = [];
@@ -164,6 +187,9 @@ async function readEntries(handle: FileHandle, where: string, limit: number): Pr
       if (position === 0) refuseCompressed(block.subarray(0, bytesRead), where);
       throw err;
     }
+    if (strict && header.typeflag !== '0') {
+      throw new UnsupportedTarError(`${where}: the header at byte ${position} is ${describeType(header)}; a ferry archive holds only regular files, one header each (pack writes nothing else)`);
+    }
     const dataOffset = position + TAR_BLOCK;
     // As Go's archive/tar: links, folders, devices and fifos carry no data whatever their size field says.
     const size = HEADER_ONLY.has(header.typeflag) ? 0 : EXTENDED.has(header.typeflag) ? header.size : (pending.size ?? header.size);
@@ -171,13 +197,19 @@ async function readEntries(handle: FileHandle, where: string, limit: number): Pr
     position = dataOffset + padToBlock(size);
 
     switch (header.typeflag) {
+      case 'g': {
+        // Ignored, so refused unless it says nothing about the members (git archive's `comment`).
+        const keys = paxKeys(await readSmall(handle, dataOffset, size, where), where).filter((k) => !HARMLESS_GLOBAL.has(k));
+        if (keys.length > 0) {
+          throw new UnsupportedTarError(`${where}: a pax global header at byte ${position} (${keys.join(', ')}): ferry does not apply global headers, and other tar readers would read the members under other names or attributes`);
+        }
+        continue;
+      }
       case 'x': {
         const records = parsePax(await readSmall(handle, dataOffset, size, where), where);
         pending = { ...pending, ...records };
         continue;
       }
-      case 'g':
-        continue; // global pax header: nothing ferry needs
       case 'L':
         pending.path = cString(await readSmall(handle, dataOffset, size, where));
         continue;
@@ -205,6 +237,11 @@ async function readEntries(handle: FileHandle, where: string, limit: number): Pr
     });
   }
   return entries;
+}
+
+function describeType(header: RawTarHeader): string {
+  const kinds: Record<string, string> = { g: 'a pax global header (other tar readers apply it to every member)', x: 'a pax extended header', L: 'a GNU long name', K: 'a GNU long link name', '1': 'a hard link', '2': 'a symbolic link', '5': 'a folder' };
+  return kinds[header.typeflag] ?? `of type ${JSON.stringify(header.typeflag)}`;
 }
 
 function entryType(flag: string): TarEntryType | undefined {
@@ -243,9 +280,31 @@ async function readSmall(handle: FileHandle, offset: number, size: number, where
   return buffer;
 }
 
+/** pax global keywords that change nothing ferry reads: a global header holding only these may be ignored. */
+const HARMLESS_GLOBAL = new Set(['comment', 'mtime', 'atime', 'ctime', 'uid', 'gid', 'uname', 'gname', 'charset']);
+
+/** The keywords of pax records. */
+function paxKeys(data: Buffer, where: string): string[] {
+  return paxRecords(data, where).map(([key]) => key);
+}
+
 /** pax records: `<length> <key>=<value>\n`, the length counting the whole record in bytes. */
 function parsePax(data: Buffer, where: string): { path?: string; linkpath?: string; size?: number } {
   const result: { path?: string; linkpath?: string; size?: number } = {};
+  for (const [key, value] of paxRecords(data, where)) {
+    if (key.startsWith('GNU.sparse.')) throw new UnsupportedTarError(`${where}: pax keyword ${key}: sparse members are not read by ferry`);
+    if (key === 'path') result.path = value;
+    else if (key === 'linkpath') result.linkpath = value;
+    else if (key === 'size') {
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new ArchiveError(`${where}: invalid pax size "${value}"`);
+      result.size = Number(value);
+    }
+  }
+  return result;
+}
+
+function paxRecords(data: Buffer, where: string): Array<[string, string]> {
+  const records: Array<[string, string]> = [];
   let at = 0;
   while (at < data.length) {
     if (data[at] === 0) break; // padding
@@ -256,16 +315,9 @@ function parsePax(data: Buffer, where: string): { path?: string; linkpath?: stri
     at += length;
     const eq = record.indexOf('=');
     if (eq < 0) continue;
-    const key = record.slice(0, eq);
-    const value = record.slice(eq + 1);
-    if (key === 'path') result.path = value;
-    else if (key === 'linkpath') result.linkpath = value;
-    else if (key === 'size') {
-      if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new ArchiveError(`${where}: invalid pax size "${value}"`);
-      result.size = Number(value);
-    }
+    records.push([record.slice(0, eq), record.slice(eq + 1)]);
   }
-  return result;
+  return records;
 }
 
 function cString(data: Buffer): string {
